@@ -1,0 +1,34 @@
+# nswasi — run as root: the netns runners create network namespaces.
+GO      ?= go
+BIN     := bin
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: build run test bench report clean lint FORCE
+
+build: $(BIN)/nswasi $(BIN)/guest $(BIN)/guest.wasm
+
+# go build decides what is stale; FORCE just hands it every call.
+$(BIN)/nswasi: FORCE
+	$(GO) build -o $@ ./cmd/nswasi
+$(BIN)/guest: FORCE
+	GOOS=linux CGO_ENABLED=0 $(GO) build -trimpath -o $@ ./scenarios/guest
+$(BIN)/guest.wasm: FORCE
+	GOOS=wasip1 GOARCH=wasm $(GO) build -trimpath -o $@ ./scenarios/guest
+
+## run: the main job
+run: build
+	$(BIN)/nswasi run
+
+## test: every test; integration tests need root and skip (saying so) without it
+test:
+	$(GO) test -count=1 -timeout 15m ./...
+
+clean:
+	-[ -x $(BIN)/nswasi ] && $(BIN)/nswasi clean
+	rm -rf $(BIN)
+
+lint:
+	@test -z "$$(gofmt -l .)" || (gofmt -l . && echo "gofmt: the files above need formatting" && exit 1)
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+FORCE:

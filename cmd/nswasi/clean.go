@@ -1,0 +1,33 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/nswasi/nswasi/nsrun"
+	"github.com/nswasi/nswasi/sandbox"
+)
+
+func cmdClean(_ context.Context, args []string) error {
+	fs := newFlagSet("clean", "", "sudo bin/nswasi clean")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return sandbox.BadInput("unexpected argument %q (see nswasi clean --help)", fs.Arg(0))
+	}
+	rep, err := nsrun.Clean(nsrun.Options{})
+	for _, o := range rep.Removed {
+		fmt.Printf("removed %s\n", o)
+	}
+	for _, o := range rep.InUse {
+		fmt.Printf("left %s: its nswasi process is still running\n", o)
+	}
+	for _, o := range rep.Unrecorded {
+		fmt.Printf("left %s: no nswasi record names it, so nswasi did not provably create it\n", o)
+	}
+	if err == nil && len(rep.Removed) == 0 {
+		fmt.Println("nothing to clean")
+	}
+	return err
+}

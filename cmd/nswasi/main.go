@@ -1,0 +1,158 @@
+// Command nswasi runs the same network guest natively in a network
+// namespace and as a WASI module in wazero, and compares what each sandbox
+// stops and what it costs. This file only parses the command line; the
+// work is done by the packages.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/nswasi/nswasi/sandbox"
+	"github.com/nswasi/nswasi/wasirun"
+)
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string) error
+}
+
+var commands []command
+
+func init() {
+	commands = []command{
+		{"exec", "run one artifact under one runner with the given grants", cmdExec},
+		{"run", "run the main job: the echo guest under every runner, checked from outside", cmdRun},
+		{"clean", "remove kernel objects left by nswasi processes that were killed", cmdClean},
+		{"list", "list scenarios and runners", cmdList},
+	}
+}
+
+// exitError carries a specific exit status up to main.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+func main() {
+	wasirun.ServeIfHost() // returns unless this process is a wazero host
+	os.Exit(mainExit(os.Args[1:]))
+}
+
+func mainExit(args []string) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(os.Stdout)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands {
+		if c.name != args[0] {
+			continue
+		}
+		ctx, stop := signalContext()
+		defer stop()
+		err := c.run(ctx, args[1:])
+		var ee exitError
+		switch {
+		case err == nil:
+			return 0
+		case errors.As(err, &ee):
+			return ee.code
+		case errors.Is(err, flag.ErrHelp):
+			return 0
+		case sandbox.IsBadInput(err):
+			fmt.Fprintf(os.Stderr, "nswasi %s: %v\n", c.name, oneLine(err))
+			return 2
+		default:
+			fmt.Fprintf(os.Stderr, "nswasi %s: %v\n", c.name, err)
+			return 1
+		}
+	}
+	fmt.Fprintf(os.Stderr, "nswasi: unknown command %q (see nswasi --help)\n", args[0])
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: nswasi COMMAND [FLAGS] [ARGS]")
+	fmt.Fprintln(w)
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Run 'nswasi COMMAND --help' for a command's flags and an example.")
+}
+
+// interrupted records which signal ended the run, for the exit status.
+var interrupted = make(chan os.Signal, 1)
+
+func signalContext() (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case s := <-ch:
+			interrupted <- s
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() { signal.Stop(ch); cancel() }
+}
+
+// signalExit is the conventional status for a run ended by a signal.
+func signalExit() (int, bool) {
+	select {
+	case s := <-interrupted:
+		interrupted <- s
+		return 128 + int(s.(syscall.Signal)), true
+	default:
+		return 0, false
+	}
+}
+
+// newFlagSet returns a flag set that reports errors as one InputError line
+// instead of printing usage on every mistake.
+func newFlagSet(name, synopsis, example string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {
+		fmt.Fprintf(os.Stdout, "usage: nswasi %s %s\n\nflags:\n", name, synopsis)
+		fs.SetOutput(os.Stdout)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+		fmt.Fprintf(os.Stdout, "\nexample:\n  %s\n", example)
+	}
+	return fs
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fs.Usage()
+		return err
+	}
+	if err != nil {
+		return sandbox.BadInput("%v (see nswasi %s --help)", err, fs.Name())
+	}
+	return nil
+}
+
+func oneLine(err error) string {
+	return strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", "; ")
+}
+
+// repeated is a flag that may be given many times.
+type repeated []string
+
+func (r *repeated) String() string     { return strings.Join(*r, " ") }
+func (r *repeated) Set(s string) error { *r = append(*r, s); return nil }

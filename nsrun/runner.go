@@ -1,0 +1,138 @@
+package nsrun
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+
+	"github.com/nswasi/nswasi/sandbox"
+	"golang.org/x/sys/unix"
+)
+
+// Native runs a native guest as a plain child process in nswasi's own
+// namespaces: the unsandboxed control.
+type Native struct{}
+
+// Name implements sandbox.Runner.
+func (Native) Name() string { return "native" }
+
+// Start implements sandbox.Runner.
+func (Native) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Guest, error) {
+	if err := checkNative(spec); err != nil {
+		return nil, err
+	}
+	loopback := netip.MustParseAddr("127.0.0.1")
+	files, addrs, err := openListeners(spec.Listen, loopback)
+	if err != nil {
+		return nil, err
+	}
+	return startNative(ctx, spec, files, addrs, nil, nil)
+}
+
+// Netns runs a native guest inside a fresh network namespace with a veth
+// pair to nswasi's namespace. The listeners are opened inside the namespace
+// by the harness and inherited.
+type Netns struct {
+	Options Options
+}
+
+// Name implements sandbox.Runner.
+func (Netns) Name() string { return "netns" }
+
+// Start implements sandbox.Runner.
+func (r Netns) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Guest, error) {
+	if err := checkNative(spec); err != nil {
+		return nil, err
+	}
+	ns, err := New(r.Options)
+	if err != nil {
+		return nil, err
+	}
+	var files []*os.File
+	var addrs []netip.AddrPort
+	err = ns.Do(func() error {
+		var err error
+		files, addrs, err = openListeners(spec.Listen, ns.PeerAddr.Addr())
+		return err
+	})
+	if err != nil {
+		return nil, errors.Join(err, ns.Close())
+	}
+	return startNative(ctx, spec, files, addrs, ns.Spawn, ns.Close)
+}
+
+func checkNative(spec sandbox.Spec) error {
+	if err := spec.Validate(); err != nil {
+		return err
+	}
+	wasm, err := sandbox.IsWasm(spec.Artifact)
+	if err != nil {
+		return err
+	}
+	if wasm {
+		return sandbox.BadInput("artifact %s is a WebAssembly module: use the wasi or wasi+netns runner", spec.Artifact)
+	}
+	if err := unix.Access(spec.Artifact, unix.X_OK); err != nil {
+		return sandbox.BadInput("artifact %s: not executable", spec.Artifact)
+	}
+	return nil
+}
+
+// openListeners opens spec's listeners in the calling thread's namespace;
+// an empty host means def. It returns the files and the reachable addresses.
+func openListeners(ls []sandbox.Listen, def netip.Addr) ([]*os.File, []netip.AddrPort, error) {
+	var files []*os.File
+	var addrs []netip.AddrPort
+	for _, l := range ls {
+		host := l.Host
+		if host == "" {
+			host = def.String()
+		}
+		f, bound, err := sandbox.ListenTCP(host, l.Port)
+		if err != nil {
+			closeAll(files)
+			if errors.Is(err, unix.EADDRINUSE) || errors.Is(err, unix.EADDRNOTAVAIL) {
+				return nil, nil, &sandbox.InputError{Err: err}
+			}
+			return nil, nil, err
+		}
+		files = append(files, f)
+		addrs = append(addrs, sandbox.Reachable(bound, def))
+	}
+	return files, addrs, nil
+}
+
+func startNative(ctx context.Context, spec sandbox.Spec, files []*os.File, addrs []netip.AddrPort,
+	spawn func(func()) error, cleanup func() error) (sandbox.Guest, error) {
+	defer closeAll(files) // the child has its own copies
+	fds := make([]int, len(files))
+	for i := range files {
+		fds[i] = 3 + i
+	}
+	dirs := make([]string, len(spec.Dirs))
+	for i, d := range spec.Dirs {
+		dirs[i] = d.HostPath // no mount namespace: the guest sees host paths
+	}
+	p, err := sandbox.StartProcess(ctx, sandbox.Launch{
+		Path:       spec.Artifact,
+		Args:       spec.Args,
+		Env:        sandbox.GrantEnv(spec, fds, dirs),
+		ExtraFiles: files,
+		Spawn:      spawn,
+		Cleanup:    cleanup,
+		Spec:       spec,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("native guest: %w", err)
+	}
+	p.SetAddrs(addrs)
+	return p, nil
+}
+
+func closeAll(files []*os.File) {
+	for _, f := range files {
+		f.Close()
+	}
+}

@@ -1,0 +1,64 @@
+// Package scenarios is the catalogue of what nswasi's guest program can do,
+// and builds that program for both targets from the one source under
+// scenarios/guest.
+package scenarios
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+)
+
+// Scenario is one thing the guest can be asked to do, chosen by its first argument.
+type Scenario struct {
+	Name    string
+	Summary string
+}
+
+// All lists the guest's scenarios.
+var All = []Scenario{
+	{"echo", "accept on the first granted listener and echo every byte back until the peer closes; one connection after another until killed (-mode blocking | netpoll)"},
+	{"cat", "copy the named files to stdout: shows whether a path is reachable inside the sandbox"},
+	{"env", "print the environment, leaving out the NSWASI_ grant variables"},
+}
+
+// Lookup finds a scenario by name.
+func Lookup(name string) (Scenario, bool) {
+	for _, s := range All {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Scenario{}, false
+}
+
+// GuestPackage is the import path of the guest program.
+const GuestPackage = "github.com/nswasi/nswasi/scenarios/guest"
+
+// Guest names the two builds of the guest program.
+type Guest struct {
+	Native string // GOOS=linux
+	Wasm   string // GOOS=wasip1 GOARCH=wasm
+}
+
+// Build compiles the guest for both targets into dir (guest and
+// guest.wasm) with the go command. It must run inside this module.
+func Build(ctx context.Context, dir string) (Guest, error) {
+	g := Guest{Native: filepath.Join(dir, "guest"), Wasm: filepath.Join(dir, "guest.wasm")}
+	for _, t := range []struct{ out, goos, goarch string }{
+		{g.Native, "linux", ""},
+		{g.Wasm, "wasip1", "wasm"},
+	} {
+		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", t.out, GuestPackage)
+		cmd.Env = append(os.Environ(), "GOOS="+t.goos, "CGO_ENABLED=0")
+		if t.goarch != "" {
+			cmd.Env = append(cmd.Env, "GOARCH="+t.goarch)
+		}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return Guest{}, fmt.Errorf("build guest for %s: %v\n%s", t.goos, err, out)
+		}
+	}
+	return g, nil
+}
