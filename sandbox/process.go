@@ -70,6 +70,9 @@ func StartProcess(ctx context.Context, l Launch) (*Process, error) {
 	cmd.Stderr = p.stderr
 	cmd.ExtraFiles = l.ExtraFiles
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if u := l.Spec.User; u != nil {
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: u.UID, Gid: u.GID, Groups: []uint32{}}
+	}
 	// A grandchild that keeps the output pipes open must not hang Wait.
 	cmd.WaitDelay = time.Second
 	p.cmd = cmd

@@ -50,6 +50,10 @@ type Spec struct {
 	Listen []Listen
 	// Dirs lists the granted directories.
 	Dirs []Dir
+	// User, when set, runs the sandbox process under this uid and gid with
+	// no supplementary groups (and so, for a non-zero uid, no capabilities).
+	// Nil runs it as nswasi's own user.
+	User *User
 	// Timeout bounds the guest's life; zero means no bound beyond ctx.
 	Timeout time.Duration
 	// Stdout and Stderr, when set, receive the guest's output as it is
@@ -60,6 +64,9 @@ type Spec struct {
 // Writer is the subset of io.Writer the runners need; it is an alias so that
 // any io.Writer fits.
 type Writer = interface{ Write(p []byte) (int, error) }
+
+// User is a uid and gid to run a sandbox process as.
+type User struct{ UID, GID uint32 }
 
 // Listen is one granted TCP listener.
 type Listen struct {

@@ -11,17 +11,44 @@ import (
 	"path/filepath"
 )
 
+// Kind groups scenarios in listings.
+type Kind string
+
+// Kinds of scenario.
+const (
+	Tool     Kind = "tool"     // utilities: echo, cat, env
+	Workload Kind = "workload" // benchmark workloads
+	Probe    Kind = "probe"    // isolation probes
+	Hostile  Kind = "hostile"  // misbehaving guests for reliability tests
+)
+
 // Scenario is one thing the guest can be asked to do, chosen by its first argument.
 type Scenario struct {
 	Name    string
+	Kind    Kind
 	Summary string
 }
 
-// All lists the guest's scenarios.
-var All = []Scenario{
-	{"echo", "accept on the first granted listener and echo every byte back until the peer closes; one connection after another until killed (-mode blocking | netpoll)"},
-	{"cat", "copy the named files to stdout: shows whether a path is reachable inside the sandbox"},
-	{"env", "print the environment, leaving out the NSWASI_ grant variables"},
+// All lists the guest's scenarios in registration order. Each kind's file
+// adds its own with Register, so that adding scenarios touches no shared list.
+var All []Scenario
+
+// Register adds scenarios to the catalogue; a duplicate name panics.
+func Register(ss ...Scenario) {
+	for _, s := range ss {
+		if _, dup := Lookup(s.Name); dup {
+			panic("scenarios: registered twice: " + s.Name)
+		}
+		All = append(All, s)
+	}
+}
+
+func init() {
+	Register(
+		Scenario{"echo", Tool, "accept on the first granted listener and echo every byte back until the peer closes; one connection after another until killed (-mode blocking | netpoll)"},
+		Scenario{"cat", Tool, "copy the named files to stdout: shows whether a path is reachable inside the sandbox"},
+		Scenario{"env", Tool, "print the environment, leaving out the NSWASI_ grant variables"},
+	)
 }
 
 // Lookup finds a scenario by name.

@@ -8,6 +8,10 @@ import (
 	"github.com/nswasi/nswasi/sandbox"
 )
 
+func init() {
+	register(command{"clean", "remove kernel objects left by nswasi processes that were killed", cmdClean})
+}
+
 func cmdClean(_ context.Context, args []string) error {
 	fs := newFlagSet("clean", "", "sudo bin/nswasi clean")
 	if err := parseFlags(fs, args); err != nil {

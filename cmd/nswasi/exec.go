@@ -14,6 +14,10 @@ import (
 	"github.com/nswasi/nswasi/wasirun"
 )
 
+func init() {
+	register(command{"exec", "run one artifact under one runner with the given grants", cmdExec})
+}
+
 // commonFlags are the runner settings shared by commands.
 type commonFlags struct {
 	subnet string

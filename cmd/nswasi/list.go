@@ -11,6 +11,10 @@ import (
 	"github.com/nswasi/nswasi/scenarios"
 )
 
+func init() {
+	register(command{"list", "list scenarios and runners", cmdList})
+}
+
 func cmdList(_ context.Context, args []string) error {
 	fs := newFlagSet("list", "", "nswasi list")
 	if err := parseFlags(fs, args); err != nil {
@@ -22,7 +26,7 @@ func cmdList(_ context.Context, args []string) error {
 	tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SCENARIOS\t")
 	for _, s := range scenarios.All {
-		fmt.Fprintf(tw, "  %s\t%s\n", s.Name, s.Summary)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", s.Name, s.Kind, s.Summary)
 	}
 	fmt.Fprintln(tw, "RUNNERS\t")
 	for _, r := range runners.All {

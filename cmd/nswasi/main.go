@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sort"
 	"strings"
 	"syscall"
 
@@ -25,15 +26,24 @@ type command struct {
 	run     func(ctx context.Context, args []string) error
 }
 
+// commands is filled by register calls in each command's file.
 var commands []command
 
-func init() {
-	commands = []command{
-		{"exec", "run one artifact under one runner with the given grants", cmdExec},
-		{"run", "run the main job: the echo guest under every runner, checked from outside", cmdRun},
-		{"clean", "remove kernel objects left by nswasi processes that were killed", cmdClean},
-		{"list", "list scenarios and runners", cmdList},
+// commandOrder is the order of the usage listing.
+var commandOrder = []string{"exec", "isolation", "bench", "report", "compare", "run", "clean", "doctor", "list"}
+
+func register(c command) {
+	commands = append(commands, c)
+	sort.SliceStable(commands, func(i, j int) bool { return rank(commands[i].name) < rank(commands[j].name) })
+}
+
+func rank(name string) int {
+	for i, n := range commandOrder {
+		if n == name {
+			return i
+		}
 	}
+	return len(commandOrder)
 }
 
 // exitError carries a specific exit status up to main.

@@ -12,6 +12,10 @@ import (
 	"github.com/nswasi/nswasi/sandbox/runners"
 )
 
+func init() {
+	register(command{"run", "run the main job: the echo guest under every runner, checked from outside", cmdRun})
+}
+
 func cmdRun(ctx context.Context, args []string) error {
 	fs := newFlagSet("run", "[--runners LIST] [--guest-dir DIR] [--bytes N]",
 		"sudo bin/nswasi run --runners native,wasi")

@@ -6,6 +6,8 @@ import (
 	"os"
 )
 
+func init() { register("cat", cat) }
+
 // cat copies each named file to stdout: the simplest way to see whether a
 // path is reachable from inside a sandbox.
 func cat(_ grants, args []string) error {

@@ -10,6 +10,8 @@ import (
 	"syscall"
 )
 
+func init() { register("echo", echo) }
+
 // echo serves connections on the first granted listener one after another,
 // writing back every byte it reads until the peer closes.
 func echo(g grants, args []string) error {

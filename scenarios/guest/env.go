@@ -5,6 +5,8 @@ import (
 	"os"
 )
 
+func init() { register("env", env) }
+
 // env prints the guest's whole environment, one variable a line, leaving
 // out the grant variables, which every runner sets.
 func env(_ grants, _ []string) error {

@@ -8,16 +8,22 @@ package main
 import (
 	"fmt"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 )
 
 type scenario func(g grants, args []string) error
 
-var scenarios = map[string]scenario{
-	"echo": echo,
-	"cat":  cat,
-	"env":  env,
+// scenarios is filled by register calls in each scenario's file, so that a
+// new scenario is one new file.
+var scenarios = map[string]scenario{}
+
+func register(name string, s scenario) {
+	if scenarios[name] != nil {
+		panic("guest: scenario registered twice: " + name)
+	}
+	scenarios[name] = s
 }
 
 // grants is what the harness gave this guest.
@@ -70,5 +76,6 @@ func names() string {
 	for k := range scenarios {
 		n = append(n, k)
 	}
+	sort.Strings(n)
 	return strings.Join(n, ", ")
 }
