@@ -19,9 +19,10 @@ $(BIN)/guest.wasm: FORCE
 run: build
 	$(BIN)/nswasi run
 
-## test: every test; integration tests need root and skip (saying so) without it
+## test: every test; integration tests need root and skip (saying so) without it.
+## -p 1: the leak checks look at the whole machine, so packages must not overlap.
 test:
-	$(GO) test -count=1 -timeout 15m ./...
+	$(GO) test -p 1 -count=1 -timeout 15m ./...
 
 clean:
 	-[ -x $(BIN)/nswasi ] && $(BIN)/nswasi clean
