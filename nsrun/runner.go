@@ -115,7 +115,7 @@ func startNative(ctx context.Context, spec sandbox.Spec, files []*os.File, addrs
 	for i, d := range spec.Dirs {
 		dirs[i] = d.HostPath // no mount namespace: the guest sees host paths
 	}
-	p, err := sandbox.StartProcess(ctx, sandbox.Launch{
+	l, err := sandbox.WithLimits(sandbox.Launch{
 		Path:       spec.Artifact,
 		Args:       spec.Args,
 		Env:        sandbox.GrantEnv(spec, fds, dirs),
@@ -123,7 +123,11 @@ func startNative(ctx context.Context, spec sandbox.Spec, files []*os.File, addrs
 		Spawn:      spawn,
 		Cleanup:    cleanup,
 		Spec:       spec,
-	})
+	}, spec.Limits)
+	if err != nil {
+		return nil, errors.Join(err, runCleanup(cleanup))
+	}
+	p, err := sandbox.StartProcess(ctx, l)
 	if err != nil {
 		return nil, fmt.Errorf("native guest: %w", err)
 	}
@@ -135,4 +139,11 @@ func closeAll(files []*os.File) {
 	for _, f := range files {
 		f.Close()
 	}
+}
+
+func runCleanup(c func() error) error {
+	if c == nil {
+		return nil
+	}
+	return c()
 }

@@ -54,6 +54,8 @@ type Spec struct {
 	// no supplementary groups (and so, for a non-zero uid, no capabilities).
 	// Nil runs it as nswasi's own user.
 	User *User
+	// Limits bound the guest's resources; the zero value sets none.
+	Limits Limits
 	// Timeout bounds the guest's life; zero means no bound beyond ctx.
 	Timeout time.Duration
 	// Stdout and Stderr, when set, receive the guest's output as it is
@@ -64,6 +66,20 @@ type Spec struct {
 // Writer is the subset of io.Writer the runners need; it is an alias so that
 // any io.Writer fits.
 type Writer = interface{ Write(p []byte) (int, error) }
+
+// Limits bound a guest's resources.
+type Limits struct {
+	// MemoryBytes caps the guest's memory: RLIMIT_DATA for a native guest
+	// (RLIMIT_AS would count the Go runtime's large PROT_NONE reservations
+	// and kill a Go guest at start-up),
+	// the linear-memory page limit (rounded down to 64 KiB pages) for a
+	// WASI guest. Zero means no cap.
+	MemoryBytes int64
+	// Processes caps the processes a native guest's user may have
+	// (RLIMIT_NPROC; the kernel ignores it for root, so pair it with
+	// User). WASI guests cannot start processes. Zero means no cap.
+	Processes int
+}
 
 // User is a uid and gid to run a sandbox process as.
 type User struct{ UID, GID uint32 }

@@ -141,9 +141,19 @@ func (h Host) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Guest, erro
 		}
 		listen[i] = l
 	}
+	pages := h.MemoryLimitPages
+	if spec.Limits.MemoryBytes > 0 {
+		p := uint32(min(spec.Limits.MemoryBytes/65536, 65536))
+		if p == 0 {
+			return nil, sandbox.BadInput("memory limit %d B is below one 64 KiB page", spec.Limits.MemoryBytes)
+		}
+		if pages == 0 || p < pages {
+			pages = p
+		}
+	}
 	cfg := hostConfig{
 		Module: module, Args: spec.Args, Env: spec.Env, Dirs: spec.Dirs, Listen: listen,
-		CacheDir: cacheDir, Engine: engine, MemoryLimitPages: h.MemoryLimitPages, Timeout: spec.Timeout,
+		CacheDir: cacheDir, Engine: engine, MemoryLimitPages: pages, Timeout: spec.Timeout,
 	}
 
 	cfgR, cfgW, err := os.Pipe()

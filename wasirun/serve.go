@@ -31,7 +31,12 @@ const (
 
 // ServeIfHost turns this process into a wazero host and exits, if it was
 // started as one (os.Args[1] == HostCommand); otherwise it returns at once.
+//
+// It also serves the native runners' limit shim (sandbox.ServeIfLimitShim),
+// so that one call at the top of main covers every way nswasi re-executes
+// itself.
 func ServeIfHost() {
+	sandbox.ServeIfLimitShim()
 	if len(os.Args) < 2 || os.Args[1] != HostCommand {
 		return
 	}

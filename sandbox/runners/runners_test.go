@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -182,5 +183,27 @@ func TestTimeout(t *testing.T) {
 				t.Fatalf("took %s to stop", res.Wall)
 			}
 		})
+	}
+}
+
+// Limits hold from the native guest's first instruction: the kernel's own
+// view of the guest's limits shows them.
+func TestNativeLimits(t *testing.T) {
+	r := newRunner(t, "native")
+	g, err := r.Start(context.Background(), sandbox.Spec{
+		Artifact: guest.Native, Args: []string{"cat", "/proc/self/limits"},
+		Limits: sandbox.Limits{MemoryBytes: 256 << 20, Processes: 50}, Timeout: time.Minute,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := g.Wait()
+	if res.ExitCode != 0 {
+		t.Fatalf("exit %d: %s", res.ExitCode, res.Stderr)
+	}
+	for _, want := range []string{`Max data size\s+268435456\s+268435456`, `Max processes\s+50\s+50`} {
+		if !regexp.MustCompile(want).Match(res.Stdout) {
+			t.Errorf("limits do not show %q:\n%s", want, res.Stdout)
+		}
 	}
 }
