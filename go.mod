@@ -8,3 +8,5 @@ require (
 	github.com/vishvananda/netns v0.0.5
 	golang.org/x/sys v0.50.0
 )
+
+require gonum.org/v1/gonum v0.17.0
