@@ -50,6 +50,8 @@ type Options struct {
 	Pool netip.Prefix
 	// StateDir holds records and the allocation lock. Empty means DefaultStateDir.
 	StateDir string
+	// Shape sets link conditions on the veth; the zero value sets none.
+	Shape Shape
 }
 
 func (o Options) pool() netip.Prefix {
@@ -160,6 +162,9 @@ func New(opts Options) (ns *Namespace, err error) {
 	}
 	if err := h.LinkSetUp(peer); err != nil {
 		return ns, fmt.Errorf("set %s up: %w", ns.PeerLink, err)
+	}
+	if err := ns.applyShape(opts.Shape, h); err != nil {
+		return ns, fmt.Errorf("shape %s: %w", ns.HostLink, err)
 	}
 	return ns, nil
 }
