@@ -237,7 +237,9 @@ func (p *Percent) parse(v string) error {
 }
 
 // MarshalYAML writes a Percent with its sign.
-func (p Percent) MarshalYAML() (any, error) { return strconv.FormatFloat(float64(p), 'g', -1, 64) + "%", nil }
+func (p Percent) MarshalYAML() (any, error) {
+	return strconv.FormatFloat(float64(p), 'g', -1, 64) + "%", nil
+}
 
 func parseUnits(v string, units map[string]float64) (float64, error) {
 	s := strings.ToLower(strings.TrimSpace(v))
