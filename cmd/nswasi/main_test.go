@@ -318,3 +318,36 @@ func TestExecPortInUse(t *testing.T) {
 		}
 	}
 }
+
+// doctor answers, and on this kind of machine names netem as missing
+// rather than failing silently.
+func TestDoctor(t *testing.T) {
+	testenv.RequireRoot(t)
+	out, err := exec.Command(nswasi, "doctor").CombinedOutput()
+	if err != nil {
+		t.Fatalf("nswasi doctor: %v\n%s", err, out)
+	}
+	for _, want := range []string{"ok       network namespaces and veth", "qdisc tbf", "qdisc netem", "iperf3"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("doctor output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(string(out), "MISSING  qdisc netem") && !strings.Contains(string(out), "delay, jitter and loss") {
+		t.Errorf("netem missing without saying what is skipped:\n%s", out)
+	}
+	testenv.NoObjects(t)
+}
+
+// list and every command's --help answer with status 0.
+func TestListAndHelp(t *testing.T) {
+	out, err := exec.Command(nswasi, "list").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "wasi+netns") || !strings.Contains(string(out), "echo") {
+		t.Fatalf("nswasi list: %v\n%s", err, out)
+	}
+	for _, c := range commands {
+		out, err := exec.Command(nswasi, c.name, "--help").CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "example:") {
+			t.Errorf("nswasi %s --help: %v\n%s", c.name, err, out)
+		}
+	}
+}
