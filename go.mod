@@ -10,6 +10,7 @@ require (
 )
 
 require (
+	golang.org/x/net v0.62.0
 	gonum.org/v1/gonum v0.17.0
 	gonum.org/v1/plot v0.17.0
 )

@@ -275,4 +275,3 @@ func errorFindings(s *Source, add func(string, ...any)) {
 	}
 	add("%d of %d runs recorded an error — %s.", total, len(s.Bench.Runs), strings.Join(parts, "; "))
 }
-

@@ -191,8 +191,8 @@ type ciPoints struct {
 	lo, hi []float64
 }
 
-func (c ciPoints) Len() int                       { return len(c.xy) }
-func (c ciPoints) XY(i int) (float64, float64)    { return c.xy[i].X, c.xy[i].Y }
+func (c ciPoints) Len() int                        { return len(c.xy) }
+func (c ciPoints) XY(i int) (float64, float64)     { return c.xy[i].X, c.xy[i].Y }
 func (c ciPoints) YError(i int) (float64, float64) { return c.xy[i].Y - c.lo[i], c.hi[i] - c.xy[i].Y }
 
 func barLegend(series []seriesStyle) []legendEntry {
