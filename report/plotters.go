@@ -4,6 +4,7 @@ import (
 	"image/color"
 	"math"
 	"strconv"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -98,7 +99,13 @@ func (g *grouped) Plot(c draw.Canvas, p *plot.Plot) {
 				r := vg.Rectangle{Min: vg.Point{X: x - half*0.92, Y: base}, Max: vg.Point{X: x + half*0.92, Y: top}}
 				c.FillPolygon(st.color, c.ClipPolygonY(rectPoints(r)))
 				c.StrokeLines(outline, c.ClipLinesY(append(rectPoints(r), r.Min))...)
-				c.DrawGlyph(markerOnBar(st), vg.Point{X: x, Y: base + vg.Points(7)})
+				// The marker sits inside a bar tall enough to hold it,
+				// otherwise just above it.
+				my := base + vg.Points(7)
+				if top-base < vg.Points(16) {
+					my = top + vg.Points(7)
+				}
+				c.DrawGlyph(markerOnBar(st), vg.Point{X: x, Y: my})
 			}
 			if lo, hi := g.lo[s][grp], g.hi[s][grp]; !math.IsNaN(lo) && hi > lo {
 				yl, yh := trY(lo), trY(hi)
@@ -146,7 +153,12 @@ func groupedPlot(title, xLabel, yLabel string, g *grouped, logY bool) *plot.Plot
 		}
 	}
 	p.Add(g)
-	p.NominalX(g.groups...)
+	labels := make([]string, len(g.groups))
+	for i, grp := range g.groups {
+		// "nonblocking" is the one mode name too wide for its slot.
+		labels[i] = strings.Replace(grp, "nonblocking", "non-\nblocking", 1)
+	}
+	p.NominalX(labels...)
 	p.X.Tick.Label.Font = font.From(sansFont, 11)
 	_, _, lo, hi := g.DataRange()
 	if logY {
@@ -154,6 +166,7 @@ func groupedPlot(title, xLabel, yLabel string, g *grouped, logY bool) *plot.Plot
 		p.Y.Min, p.Y.Max = lo-0.3, hi+0.3
 	} else {
 		p.Y.Min, p.Y.Max = 0, hi*1.08
+		p.Y.Tick.Marker = plainTicks{}
 	}
 	p.Add(plotter.NewGrid())
 	return p
@@ -217,4 +230,18 @@ func dotLegend(series []seriesStyle) []legendEntry {
 		out[i] = legendEntry{s.name, dotThumb{s}}
 	}
 	return out
+}
+
+// plainTicks are gonum/plot's default ticks with labels in the report's
+// number format ("250", not "250.00").
+type plainTicks struct{}
+
+func (plainTicks) Ticks(lo, hi float64) []plot.Tick {
+	t := plot.DefaultTicks{}.Ticks(lo, hi)
+	for i := range t {
+		if t[i].Label != "" {
+			t[i].Label = num(t[i].Value)
+		}
+	}
+	return t
 }
