@@ -36,6 +36,12 @@ func Write(d *Data, outDir string) ([]*Figure, error) {
 	if err := results.WriteFileAtomic(filepath.Join(outDir, HTMLFile), []byte(doc.html(reportTitle(d), svgs))); err != nil {
 		return nil, err
 	}
+	// The atomic writer creates files 0600; a report is meant to be shared.
+	for _, f := range []string{MarkdownFile, HTMLFile} {
+		if err := os.Chmod(filepath.Join(outDir, f), 0o644); err != nil {
+			return nil, err
+		}
+	}
 	return figs, nil
 }
 
