@@ -152,6 +152,11 @@ type Counters struct {
 	EAGAINs  int64 `json:"eagains"`
 	Waits    int64 `json:"waits"`
 	Spurious int64 `json:"spurious"`
+	// Messages is how many application messages the guest handled (stream
+	// chunks of Size bytes, or requests answered), summed over repetitions:
+	// the denominator of per-message rates such as host calls per message.
+	// Zero when the producer did not count them.
+	Messages int64 `json:"messages,omitempty"`
 }
 
 // HostCall is one WASI function's count and time.

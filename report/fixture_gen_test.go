@@ -1,0 +1,270 @@
+package report
+
+import (
+	"flag"
+	"fmt"
+	"math"
+	"math/rand"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/nswasi/nswasi/results"
+)
+
+// The fixtures in testdata/ are SYNTHETIC: made up by this generator from a
+// seeded random source, shaped like what the isolation suite and the
+// benchmark engine write. Regenerate with
+//
+//	go test ./report -run TestGenerateFixtures -generate-fixtures
+var generateFixtures = flag.Bool("generate-fixtures", false, "rewrite report/testdata from the synthetic generator")
+
+func TestGenerateFixtures(t *testing.T) {
+	if !*generateFixtures {
+		t.Skip("SKIP: fixtures are checked in; pass -generate-fixtures to rewrite them")
+	}
+	for _, h := range []fixtureHost{
+		{dir: "hostA", name: "fixture-host-a", kernel: "Linux 6.12.48 x86_64", cpu: "Synthetic CPU A @ 3.0GHz", speed: 1.0, seed: 1,
+			when: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)},
+		{dir: "hostB", name: "fixture-host-b", kernel: "Linux 6.1.0 aarch64", cpu: "Synthetic CPU B", speed: 0.7, seed: 2, partial: true,
+			when: time.Date(2026, 11, 21, 14, 30, 0, 0, time.UTC)},
+	} {
+		dir := filepath.Join("testdata", h.dir)
+		if err := results.WriteAtomic(filepath.Join(dir, results.BenchFile), h.bench()); err != nil {
+			t.Fatal(err)
+		}
+		if err := results.WriteAtomic(filepath.Join(dir, results.IsolationFile), h.isolation()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+type fixtureHost struct {
+	dir, name, kernel, cpu string
+	speed                  float64 // scales every rate, so the hosts differ
+	seed                   int64
+	partial                bool
+	when                   time.Time
+}
+
+func (h fixtureHost) env() results.Environment {
+	return results.Environment{Host: h.name, Kernel: h.kernel, CPUModel: h.cpu, Cores: 2, GoVersion: "go1.26.8",
+		WazeroVersion: "v1.12.0", NswasiVersion: "fixture", Time: h.when}
+}
+
+var (
+	fixtureRunners = []string{"native", "netns", "wasi", "wasi+netns"}
+	fixtureModes   = []string{"blocking", "nonblocking", "poll", "netpoll"}
+	fixtureSizes   = []int{64, 1024, 16384, 131072}
+)
+
+const fixtureReps, fixtureDuration = 5, 5.0
+
+func isWASI(runner string) bool { return runner == "wasi" || runner == "wasi+netns" }
+
+func (h fixtureHost) bench() *results.Bench {
+	rng := rand.New(rand.NewSource(h.seed))
+	noisy := func(v, rel float64) []float64 {
+		reps := make([]float64, fixtureReps)
+		for i := range reps {
+			reps[i] = v * (1 + rel*rng.NormFloat64())
+		}
+		return reps
+	}
+	runnerFactor := map[string]float64{"native": 1, "netns": 0.93, "wasi": 0.42, "wasi+netns": 0.39}
+	modeFactor := map[string]float64{"blocking": 1, "nonblocking": 0.85, "poll": 0.9, "netpoll": 0.95}
+	b := &results.Bench{SchemaVersion: results.SchemaVersion, Environment: h.env(), Partial: h.partial,
+		Config: map[string]any{"reps": fixtureReps, "warmup_s": 1, "duration_s": fixtureDuration, "sizes": fixtureSizes,
+			"conns": 1, "engine": "compiler", "synthetic": true}}
+	notPollable := "repetition 1: guest exited with status 2: read tcp: not pollable"
+	for _, r := range fixtureRunners {
+		for _, m := range fixtureModes {
+			failing := isWASI(r) && m == "netpoll"
+			// stream: one run per size.
+			for _, size := range fixtureSizes {
+				// bytes/s: per-call overhead dominates small messages.
+				perCall := 2.2e-6 / runnerFactor[r] / modeFactor[m]
+				bps := h.speed * float64(size) / (perCall + float64(size)/6e9)
+				run := results.Run{Scenario: "stream", Runner: r, Mode: m, Size: size, Conns: 1, Engine: "compiler",
+					Metric: "throughput", Unit: "bytes/s"}
+				if failing {
+					run.Error = notPollable
+					b.Runs = append(b.Runs, run)
+					continue
+				}
+				run.Reps = noisy(bps, 0.04)
+				if h.partial && r == "wasi+netns" && m == "poll" && size == 131072 {
+					run.Reps = run.Reps[:2]
+					run.Error = "repetition 3: context deadline exceeded after 15s"
+				}
+				run.Summary = results.Summarize(run.Reps)
+				bytes := run.Summary.Mean * fixtureDuration * float64(len(run.Reps))
+				msgs := int64(bytes / float64(size))
+				cpu := bytes / 1e9 * (0.35 + 0.25*(1-runnerFactor[r])) * (64 / math.Sqrt(float64(size)) / 8)
+				run.CPU = &results.CPU{UserS: cpu * 0.4, SysS: cpu * 0.6, PerGB: cpu / (bytes / 1e9), MaxRSSByte: 12 << 20}
+				run.Counters = h.counters(rng, r, m, msgs)
+				if isWASI(r) {
+					run.Hostcalls = h.hostcalls(rng, m, msgs, run.Counters)
+				}
+				b.Runs = append(b.Runs, run)
+			}
+			// rr: requests per second with latency percentiles.
+			for _, sc := range []string{"rr", "http"} {
+				if h.partial && sc == "http" {
+					continue // the partial host was interrupted before http
+				}
+				lat := 28e3 / runnerFactor[r] / modeFactor[m] / h.speed // ns
+				if sc == "http" {
+					lat *= 2.5
+				}
+				run := results.Run{Scenario: sc, Runner: r, Mode: m, Size: 64, Conns: 1, Engine: "compiler", Metric: "tps", Unit: "1/s"}
+				if failing {
+					run.Error = notPollable
+					b.Runs = append(b.Runs, run)
+					continue
+				}
+				run.Reps = noisy(1e9/lat, 0.03)
+				run.Summary = results.Summarize(run.Reps)
+				tail := 1.0
+				if isWASI(r) {
+					tail = 1.8
+				}
+				run.LatencyNS = &results.Latency{P50: int64(lat), P90: int64(lat * 1.6), P99: int64(lat * 3.1 * tail),
+					P999: int64(lat * 7.5 * tail), Max: int64(lat * 40 * tail)}
+				reqs := run.Summary.Mean * fixtureDuration * float64(len(run.Reps))
+				cpu := reqs / 1000 * 0.011 / runnerFactor[r]
+				run.CPU = &results.CPU{UserS: cpu * 0.45, SysS: cpu * 0.55, Per1kReq: cpu / (reqs / 1000), MaxRSSByte: 11 << 20}
+				run.Counters = h.counters(rng, r, m, int64(reqs))
+				if isWASI(r) {
+					run.Hostcalls = h.hostcalls(rng, m, int64(reqs), run.Counters)
+				}
+				b.Runs = append(b.Runs, run)
+			}
+			// conn: connections per second.
+			run := results.Run{Scenario: "conn", Runner: r, Mode: m, Size: 0, Conns: 1, Engine: "compiler", Metric: "conns", Unit: "1/s"}
+			if failing {
+				run.Error = notPollable
+			} else {
+				run.Reps = noisy(9000*h.speed*runnerFactor[r], 0.05)
+				run.Summary = results.Summarize(run.Reps)
+			}
+			b.Runs = append(b.Runs, run)
+			// idle: CPU seconds per second with 100 idle connections.
+			run = results.Run{Scenario: "idle", Runner: r, Mode: m, Size: 0, Conns: 100, Engine: "compiler", Metric: "idle_cpu", Unit: "s/s"}
+			idle := 0.0004
+			if isWASI(r) && m == "poll" {
+				idle = 0.021 // a poll loop that wakes on every spurious readiness
+			}
+			if m == "nonblocking" {
+				idle = 0.97 // spinning on EAGAIN
+			}
+			if failing {
+				run.Error = notPollable
+			} else {
+				run.Reps = noisy(idle, 0.1)
+				run.Summary = results.Summarize(run.Reps)
+			}
+			b.Runs = append(b.Runs, run)
+		}
+	}
+	b.Peers = []results.Peer{
+		{Tool: "iperf3", Path: "loopback", BPS: 5.1e9 * h.speed, Ratio: 0.91 + 0.02*rng.Float64(), Detail: "iperf3 -c 127.0.0.1 -t 5 -l 128K"},
+		{Tool: "iperf3", Path: "veth", BPS: 4.2e9 * h.speed, Ratio: 0.88 + 0.02*rng.Float64(), Detail: "iperf3 over the nswasi veth pair, -t 5 -l 128K"},
+	}
+	return b
+}
+
+func (h fixtureHost) counters(rng *rand.Rand, runner, mode string, msgs int64) *results.Counters {
+	c := &results.Counters{Reads: msgs + msgs/50, Writes: msgs, Messages: msgs}
+	switch mode {
+	case "nonblocking":
+		c.EAGAINs = msgs * 3
+	case "poll", "netpoll":
+		c.Waits = msgs / 2
+		c.EAGAINs = msgs / 40
+		ratio := 0.004 + 0.004*rng.Float64()
+		if isWASI(runner) {
+			ratio = 0.55 + 0.1*rng.Float64() // fd_read reported ready at once
+		}
+		c.Spurious = int64(float64(c.Waits) * ratio)
+	}
+	return c
+}
+
+func (h fixtureHost) hostcalls(rng *rand.Rand, mode string, msgs int64, c *results.Counters) map[string]results.HostCall {
+	call := func(n int64, ns float64) results.HostCall {
+		return results.HostCall{Calls: n, TotalNS: int64(float64(n) * ns * (0.9 + 0.2*rng.Float64()))}
+	}
+	hc := map[string]results.HostCall{
+		"sock_recv":      call(c.Reads+c.EAGAINs/2, 900),
+		"sock_send":      call(c.Writes+c.EAGAINs/2, 1100),
+		"fd_fdstat_get":  call(8, 300),
+		"clock_time_get": call(msgs/10+1, 90),
+	}
+	if mode == "poll" || mode == "netpoll" {
+		hc["poll_oneoff"] = call(c.Waits, 2400)
+	}
+	return hc
+}
+
+func (h fixtureHost) isolation() *results.Isolation {
+	probes := []results.ProbeInfo{
+		{Name: "listen-granted", Category: "network", Description: "accept on the listener the harness granted", Concept: "pre-opened socket"},
+		{Name: "connect-host-loopback", Category: "network", Description: "connect to a canary listener on the host's 127.0.0.1", Concept: "network namespace"},
+		{Name: "bind-new-port", Category: "network", Description: "open and bind a new TCP socket", Concept: "capability: no sock_open in wasip1"},
+		{Name: "raw-socket", Category: "network", Description: "open a raw IP socket", Concept: "CAP_NET_RAW"},
+		{Name: "read-granted-dir", Category: "filesystem", Description: "read a file in the granted directory", Concept: "pre-opened directory"},
+		{Name: "read-host-file", Category: "filesystem", Description: "read a canary file outside the granted directory", Concept: "capability: no path outside preopens"},
+		{Name: "escape-dotdot", Category: "filesystem", Description: "open ../canary relative to the granted directory", Concept: "path resolution inside preopen"},
+		{Name: "read-host-env", Category: "process", Description: "read a canary variable from nswasi's environment", Concept: "explicit environment"},
+		{Name: "list-processes", Category: "process", Description: "list /proc for other processes", Concept: "no process API in wasip1"},
+	}
+	expected := func(probe, runner string) (string, string) {
+		wasi, netns := isWASI(runner), runner == "netns" || runner == "wasi+netns"
+		switch probe {
+		case "listen-granted", "read-granted-dir":
+			return results.Allowed, "the harness grants it"
+		case "connect-host-loopback":
+			if wasi || netns {
+				return results.Denied, "a netns has its own loopback; wasip1 has no sock_connect"
+			}
+		case "bind-new-port", "raw-socket":
+			if wasi {
+				return results.Denied, "wasip1 has no sock_open"
+			}
+		case "read-host-file", "escape-dotdot", "list-processes":
+			if wasi {
+				return results.Denied, "a WASI module sees only pre-opened directories"
+			}
+		case "read-host-env":
+			return results.Denied, "every runner starts the guest with an explicit environment"
+		}
+		return results.Allowed, "a network namespace does not isolate files, env or processes"
+	}
+	iso := &results.Isolation{SchemaVersion: results.SchemaVersion, Environment: h.env(), Probes: probes, Runners: fixtureRunners}
+	for _, p := range probes {
+		for _, r := range fixtureRunners {
+			exp, why := expected(p.Name, r)
+			c := results.Cell{Probe: p.Name, Runner: r, Expected: exp, Rationale: why, Observed: exp,
+				Evidence: fmt.Sprintf("oracle: canary %s; guest: %s", map[string]string{results.Allowed: "reached", results.Denied: "untouched"}[exp],
+					map[string]string{results.Allowed: "ok", results.Denied: "error EACCES/ENOTSUP"}[exp])}
+			switch {
+			case p.Name == "raw-socket" && !isWASI(r):
+				c.Observed, c.Evidence = "", ""
+				c.Reason = "needs CAP_NET_RAW inside the sandbox; the harness drops it (not run)"
+			case h.dir == "hostA" && p.Name == "escape-dotdot" && r == "wasi+netns":
+				c.Observed = results.Allowed
+				c.Evidence = "SYNTHETIC: oracle saw the canary's atime change; guest printed the canary token"
+			case h.dir == "hostB" && p.Name == "connect-host-loopback" && r == "netns":
+				c.Observed = results.Allowed
+				c.Evidence = "SYNTHETIC: host canary listener accepted a connection from 198.18.0.2"
+			case h.dir == "hostB" && p.Name == "list-processes" && r == "wasi":
+				c.Observed, c.Evidence = "", ""
+				c.Reason = "guest timed out after 5s before reporting"
+			}
+			c.Mismatch = c.Observed != "" && c.Observed != c.Expected
+			iso.Cells = append(iso.Cells, c)
+		}
+	}
+	return iso
+}

@@ -1,0 +1,127 @@
+package report
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/nswasi/nswasi/results"
+	"github.com/nswasi/nswasi/sandbox"
+)
+
+// Source is one result directory: what it holds and the label its runs
+// carry in the report.
+type Source struct {
+	// Label names the source in figures and tables: the environment's host,
+	// made unique when two directories come from the same host.
+	Label     string
+	Dir       string
+	Bench     *results.Bench     // nil when the directory has no results.json
+	Isolation *results.Isolation // nil when it has no isolation.json
+}
+
+// Env is the source's environment, from whichever file it has.
+func (s *Source) Env() results.Environment {
+	if s.Bench != nil {
+		return s.Bench.Environment
+	}
+	return s.Isolation.Environment
+}
+
+// Data is every loaded source, in the order the directories were given.
+type Data struct {
+	Sources []*Source
+}
+
+// Load reads each directory's results.json and isolation.json. A directory
+// with neither, or a file that is not a valid result file, is bad input.
+func Load(dirs ...string) (*Data, error) {
+	if len(dirs) == 0 {
+		return nil, sandbox.BadInput("no result directory given")
+	}
+	d := &Data{}
+	for _, dir := range dirs {
+		s, err := loadDir(dir)
+		if err != nil {
+			return nil, err
+		}
+		d.Sources = append(d.Sources, s)
+	}
+	label(d.Sources)
+	return d, nil
+}
+
+func loadDir(dir string) (*Source, error) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, sandbox.BadInput("%s: %v", dir, errors.Unwrap(err))
+	}
+	if !st.IsDir() {
+		return nil, sandbox.BadInput("%s: not a directory", dir)
+	}
+	s := &Source{Dir: dir}
+	b, err := results.LoadBench(filepath.Join(dir, results.BenchFile))
+	switch {
+	case err == nil:
+		s.Bench = b
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, sandbox.BadInput("%v", err)
+	}
+	iso, err := results.LoadIsolation(filepath.Join(dir, results.IsolationFile))
+	switch {
+	case err == nil:
+		s.Isolation = iso
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, sandbox.BadInput("%v", err)
+	}
+	if s.Bench == nil && s.Isolation == nil {
+		return nil, sandbox.BadInput("%s: holds neither %s nor %s", dir, results.BenchFile, results.IsolationFile)
+	}
+	return s, nil
+}
+
+// label names each source by its host; sources that share a host are told
+// apart by their directory's name, then by a number.
+func label(srcs []*Source) {
+	count := map[string]int{}
+	for _, s := range srcs {
+		s.Label = s.Env().Host
+		if s.Label == "" {
+			s.Label = "unknown host"
+		}
+		count[s.Label]++
+	}
+	seen := map[string]int{}
+	for _, s := range srcs {
+		if count[s.Label] > 1 {
+			s.Label = fmt.Sprintf("%s (%s)", s.Label, filepath.Base(filepath.Clean(s.Dir)))
+		}
+		seen[s.Label]++
+		if n := seen[s.Label]; n > 1 {
+			s.Label = fmt.Sprintf("%s #%d", s.Label, n)
+		}
+	}
+}
+
+// benches and isolations are the sources that have each kind of file.
+func (d *Data) benches() []*Source {
+	var out []*Source
+	for _, s := range d.Sources {
+		if s.Bench != nil {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (d *Data) isolations() []*Source {
+	var out []*Source
+	for _, s := range d.Sources {
+		if s.Isolation != nil {
+			out = append(out, s)
+		}
+	}
+	return out
+}
