@@ -5,7 +5,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/nswasi/nswasi/results"
+	"github.com/nswasi/nswasi/internal/results"
 )
 
 // findings derives the report's statements from the data. Each carries the

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nswasi/nswasi/results"
+	"github.com/nswasi/nswasi/internal/results"
 )
 
 // The fixtures in testdata/ are SYNTHETIC: made up by this generator from a

@@ -7,7 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/nswasi/nswasi/results"
+	"github.com/nswasi/nswasi/internal/results"
 	"github.com/nswasi/nswasi/sandbox"
 )
 

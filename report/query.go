@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/nswasi/nswasi/results"
+	"github.com/nswasi/nswasi/internal/results"
 )
 
 // runsOf returns the source's runs of one scenario.

@@ -8,7 +8,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/nswasi/nswasi/results"
+	"github.com/nswasi/nswasi/internal/results"
 )
 
 // Files the report writes into its output directory.

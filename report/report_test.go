@@ -14,7 +14,7 @@ import (
 
 	"golang.org/x/net/html"
 
-	"github.com/nswasi/nswasi/results"
+	"github.com/nswasi/nswasi/internal/results"
 	"github.com/nswasi/nswasi/sandbox"
 )
 
