@@ -9,4 +9,7 @@ require (
 	golang.org/x/sys v0.50.0
 )
 
-require gonum.org/v1/gonum v0.17.0
+require (
+	go.uber.org/goleak v1.3.0
+	gonum.org/v1/gonum v0.17.0
+)
