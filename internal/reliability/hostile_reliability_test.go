@@ -421,4 +421,3 @@ func tail(b []byte) string {
 	}
 	return s
 }
-
