@@ -8,13 +8,6 @@ import (
 	"github.com/vishvananda/netlink"
 )
 
-func requireRoot(t *testing.T) {
-	t.Helper()
-	if !isRoot() {
-		t.Skip("SKIP (needs root): creates network namespaces")
-	}
-}
-
 // The probe sees what this kernel has: tbf and htb work here, netem does
 // not exist in this kernel (the developers' guide says so). On another
 // kernel the test still checks the probe's answers are consistent with an

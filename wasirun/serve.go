@@ -103,7 +103,10 @@ func instantiate(ctx context.Context, cfg hostConfig) (*instance, error) {
 	}
 	rc = rc.WithCloseOnContextDone(true)
 	if cfg.MemoryLimitPages > 0 {
-		rc = rc.WithMemoryLimitPages(cfg.MemoryLimitPages)
+		// Reserve the limit up front: growth by reallocation copies the
+		// memory and keeps old copies until the host's GC runs, so the
+		// host's RSS would peak at about four times the limit.
+		rc = rc.WithMemoryLimitPages(cfg.MemoryLimitPages).WithMemoryCapacityFromMax(true)
 	}
 	if cfg.CacheDir != "" {
 		cache, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir)

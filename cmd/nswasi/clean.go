@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/nswasi/nswasi/nsrun"
 	"github.com/nswasi/nswasi/sandbox"
@@ -19,6 +20,9 @@ func cmdClean(_ context.Context, args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return sandbox.BadInput("unexpected argument %q (see nswasi clean --help)", fs.Arg(0))
+	}
+	if os.Geteuid() != 0 {
+		return sandbox.BadInput("clean removes network namespaces and veth pairs and needs root")
 	}
 	rep, err := nsrun.Clean(nsrun.Options{})
 	for _, o := range rep.Removed {

@@ -1,0 +1,116 @@
+package results
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const writerEnv = "NSWASI_TEST_WRITER_PATH"
+
+// TestHelperWriter is not a test: run by TestKilledWriterLeavesNoTruncatedFile
+// in a child process, it rewrites one result file until it is killed.
+func TestHelperWriter(t *testing.T) {
+	path := os.Getenv(writerEnv)
+	if path == "" {
+		t.Skip("SKIP: a helper process for TestKilledWriterLeavesNoTruncatedFile, not a test of its own")
+	}
+	for i := 0; ; i++ {
+		if err := WriteAtomic(path, bigBench(i)); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	}
+}
+
+// bigBench is a results file of a few MiB, so that a write takes long
+// enough to be killed in the middle of.
+func bigBench(gen int) *Bench {
+	b := &Bench{SchemaVersion: SchemaVersion, Config: map[string]any{"generation": gen}}
+	reps := make([]float64, 2000)
+	for i := range reps {
+		reps[i] = float64(gen*len(reps) + i)
+	}
+	for range 50 {
+		b.Runs = append(b.Runs, Run{Scenario: "echo", Runner: "wasi", Metric: "throughput", Unit: "bytes/s", Reps: reps})
+	}
+	return b
+}
+
+// A writer killed with SIGKILL at arbitrary moments never leaves a
+// truncated or mixed result file behind: the path holds either nothing or
+// one complete generation. Readers running alongside see the same.
+func TestKilledWriterLeavesNoTruncatedFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, BenchFile)
+	for round := range 8 {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperWriter$", "-test.count=1")
+		cmd.Env = append(os.Environ(), writerEnv+"="+path)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// Read while it writes, then kill it at a different moment each round.
+		deadline := time.Now().Add(time.Duration(50+37*round) * time.Millisecond)
+		for time.Now().Before(deadline) {
+			checkComplete(t, path)
+		}
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+		checkComplete(t, path)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("no result file after 8 writers: %v", err)
+	}
+	// A killed writer cannot remove its temporary file; it is hidden
+	// (a leading dot) and never at the result's path.
+	entries, _ := os.ReadDir(dir)
+	var stray int
+	for _, e := range entries {
+		if e.Name() != BenchFile {
+			if !strings.HasPrefix(e.Name(), "."+BenchFile+".tmp-") {
+				t.Errorf("unexpected file %s", e.Name())
+			}
+			stray++
+		}
+	}
+	t.Logf("%d hidden temporary files left by 8 killed writers", stray)
+}
+
+func checkComplete(t *testing.T, path string) {
+	t.Helper()
+	b, err := LoadBench(path)
+	if os.IsNotExist(err) {
+		return
+	}
+	if err != nil {
+		t.Fatalf("a reader saw an incomplete file: %v", err)
+	}
+	gen, _ := strconv.Atoi(fmt.Sprint(b.Config["generation"]))
+	want := bigBench(gen)
+	if len(b.Runs) != len(want.Runs) || b.Runs[49].Reps[1999] != want.Runs[49].Reps[1999] {
+		t.Fatalf("file of generation %d is not whole", gen)
+	}
+}
+
+// The loaders refuse schema versions they do not know, naming the file,
+// the version found and the version understood, for both file kinds.
+func TestLoadRefusesUnknownSchema(t *testing.T) {
+	dir := t.TempDir()
+	for _, v := range []int{0, SchemaVersion + 1, -1} {
+		p := filepath.Join(dir, fmt.Sprintf("v%d.json", v))
+		os.WriteFile(p, []byte(fmt.Sprintf(`{"schema_version": %d}`, v)), 0o644)
+		want := fmt.Sprintf("%s: schema_version %d, but this nswasi reads only version %d", p, v, SchemaVersion)
+		if _, err := LoadBench(p); err == nil || err.Error() != want {
+			t.Errorf("LoadBench: %v, want %q", err, want)
+		}
+		if _, err := LoadIsolation(p); err == nil || err.Error() != want {
+			t.Errorf("LoadIsolation: %v, want %q", err, want)
+		}
+	}
+}
