@@ -52,7 +52,7 @@ var hostileCases = []hostileCase{
 			// error. Which allocation hits the limit first varies: usually
 			// the heap ("out of memory"), under load sometimes a new
 			// thread's stack, which RLIMIT_DATA counts too.
-			oom := regexp.MustCompile(`out of memory|cannot allocate memory|failed to create new OS thread`)
+			oom := regexp.MustCompile(`out of memory|cannot allocate memory|cannot map pages|failed to create new OS thread`)
 			if r.TimedOut || r.ExitCode != 2 || !oom.Match(r.Stderr) {
 				t.Errorf("membomb: exit %d signal %v timedOut %v, want exit 2 with \"out of memory\"; stderr tail: %s",
 					r.ExitCode, r.Signal, r.TimedOut, tail(r.Stderr))
