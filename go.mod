@@ -9,11 +9,13 @@ require (
 	golang.org/x/sys v0.50.0
 )
 
-require gonum.org/v1/gonum v0.17.0
+require (
+	github.com/google/nftables v0.3.0
+	gonum.org/v1/gonum v0.17.0
+)
 
 require (
 	github.com/google/go-cmp v0.6.0 // indirect
-	github.com/google/nftables v0.3.0 // indirect
 	github.com/mdlayher/netlink v1.7.3-0.20250113171957-fbb4dce95f42 // indirect
 	github.com/mdlayher/socket v0.5.0 // indirect
 	golang.org/x/net v0.33.0 // indirect
