@@ -1,14 +1,17 @@
 package isolation
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"syscall"
 
 	"github.com/nswasi/nswasi/nsrun"
+	"github.com/nswasi/nswasi/sandbox"
 )
 
 // EnvCanary is the variable set in nswasi's own environment for the
@@ -29,10 +32,17 @@ type fixture struct {
 	tenantErr error
 	fdCanary  int // an open descriptor without close-on-exec; -1 if none
 	envBefore *string
+	// envHolder is a process outside every sandbox started with the
+	// canary variable in its environment, so that it shows in its
+	// /proc/PID/environ (os.Setenv does not change nswasi's own, which
+	// shows only what nswasi was started with).
+	envHolder *sandbox.Process
 }
 
 // Paths inside the fixture.
-func (f *fixture) path(elem ...string) string { return filepath.Join(append([]string{f.dir}, elem...)...) }
+func (f *fixture) path(elem ...string) string {
+	return filepath.Join(append([]string{f.dir}, elem...)...)
+}
 
 func newFixture(nativeGuest string, ns nsrun.Options, wantTenant bool) (f *fixture, err error) {
 	f = &fixture{fdCanary: -1,
@@ -102,6 +112,16 @@ func newFixture(nativeGuest string, ns nsrun.Options, wantTenant bool) (f *fixtu
 		f.envBefore = &v
 	}
 	os.Setenv(EnvCanary, f.envSecret)
+	if sleep, err := exec.LookPath("sleep"); err == nil {
+		// StartProcess keeps the forking thread alive, so the holder's
+		// parent-death signal fires only when nswasi dies.
+		f.envHolder, err = sandbox.StartProcess(context.Background(), sandbox.Launch{
+			Path: sleep, Args: []string{"3600"}, Env: []string{EnvCanary + "=" + f.envSecret},
+		})
+		if err != nil {
+			return f, fmt.Errorf("start the environment canary's holder: %w", err)
+		}
+	}
 
 	if wantTenant {
 		f.tenant, f.tenantErr = nsrun.New(ns)
@@ -120,6 +140,10 @@ func (f *fixture) Close() error {
 	if f.fdCanary >= 0 {
 		syscall.Close(f.fdCanary)
 		f.fdCanary = -1
+	}
+	if f.envHolder != nil {
+		f.envHolder.Stop()
+		f.envHolder = nil
 	}
 	if f.envSecret != "" {
 		if f.envBefore != nil {

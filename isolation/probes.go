@@ -256,15 +256,15 @@ var catalogue = []*Probe{
 		},
 	},
 	{
-		Info:  info("env-canary", "process", "read a variable set in nswasi's own environment but not granted (getenv, and the parent's /proc/PID/environ)", "ambient environment"),
+		Info:  info("env-canary", "process", "read a variable set in nswasi's own environment, and in that of a process nswasi runs outside every sandbox, but not granted (getenv, and every /proc/PID/environ)", "ambient environment"),
 		Guest: "probe-env",
-		expect: per(deny("every runner passes only the Spec's environment (execve with an explicit envp), and uid 65534 may not read root's /proc/PID/environ"),
+		expect: per(deny("every runner passes only the Spec's environment (execve with an explicit envp), and uid 65534 may not read root's processes' /proc/PID/environ"),
 			deny("as native, and a network namespace shares /proc"), deny("as native, and a network namespace shares /proc"),
 			deny("a module sees only the environment the host passes (environ_get)"), deny("both sandboxes: a module sees only the environment the host passes")),
 		rootExpect: map[string]expectation{
-			"native":   allow(whyNative + "; root may read nswasi's /proc/PID/environ"),
-			"netns":    allow("a network namespace shares /proc, and root may read nswasi's /proc/PID/environ"),
-			"netns+fw": allow("a network namespace shares /proc, and root may read nswasi's /proc/PID/environ"),
+			"native":   allow(whyNative + "; root may read every process's /proc/PID/environ"),
+			"netns":    allow("a network namespace shares /proc, and root may read every process's /proc/PID/environ"),
+			"netns+fw": allow("a network namespace shares /proc, and root may read every process's /proc/PID/environ"),
 		},
 		arm: func(c *cell) (*armed, error) {
 			return armSecret(c, []string{EnvCanary}, c.s.fx.envSecret, "the canary variable")

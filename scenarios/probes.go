@@ -16,7 +16,7 @@ func init() {
 		Scenario{"probe-read", Probe, "read a file by path"},
 		Scenario{"probe-openat", Probe, "open a directory, then a path relative to it with openat, and read it"},
 		Scenario{"probe-write", Probe, "create a file holding given content"},
-		Scenario{"probe-env", Probe, "read a variable from the environment and from the parent's /proc/PID/environ"},
+		Scenario{"probe-env", Probe, "read a variable from the environment and from every readable /proc/PID/environ"},
 		Scenario{"probe-fds", Probe, "scan a range of file descriptors that were not granted and read the files among them"},
 		Scenario{"probe-exec", Probe, "start a child process that leaves a marker file"},
 		Scenario{"probe-marker", Probe, "(child of probe-exec) write a nonce to a path; takes its arguments on argv"},

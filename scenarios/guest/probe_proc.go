@@ -20,8 +20,9 @@ func init() {
 	register("probe-marker", probeMarker)
 }
 
-// probe-env NAME: read NAME from the guest's environment, and from its
-// parent's (/proc/PPID/environ), where the harness's own variables are.
+// probe-env NAME: read NAME from the guest's environment, and from every
+// process's /proc/PID/environ (where the harness's own variables are,
+// for whoever may read them). Only the values of NAME are returned.
 func probeEnvVar(e *probeEnv, r *probeReport) {
 	if len(e.args) != 1 {
 		r.fail(errors.New("usage: probe-env NAME"))
@@ -34,15 +35,29 @@ func probeEnvVar(e *probeEnv, r *probeReport) {
 	} else {
 		r.note("getenv: not set")
 	}
-	ppid := os.Getppid()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", ppid))
+	ents, err := os.ReadDir("/proc")
 	if err != nil {
-		r.note("parent (pid %d) environ: %v", ppid, err)
+		r.note("/proc: %v", err)
 	}
-	for _, kv := range bytes.Split(b, []byte{0}) {
-		if v, ok := bytes.CutPrefix(kv, []byte(name+"=")); ok {
-			found = append(found, fmt.Sprintf("/proc/%d/environ: %s", ppid, v))
+	readable, refused := 0, 0
+	for _, d := range ents {
+		if _, err := strconv.Atoi(d.Name()); err != nil {
+			continue
 		}
+		b, err := os.ReadFile("/proc/" + d.Name() + "/environ")
+		if err != nil {
+			refused++
+			continue
+		}
+		readable++
+		for _, kv := range bytes.Split(b, []byte{0}) {
+			if v, ok := bytes.CutPrefix(kv, []byte(name+"=")); ok {
+				found = append(found, fmt.Sprintf("/proc/%s/environ: %s", d.Name(), v))
+			}
+		}
+	}
+	if len(ents) > 0 {
+		r.note("/proc/PID/environ: %d readable, %d refused", readable, refused)
 	}
 	r.Data = strings.Join(found, "\n")
 	if len(found) == 0 {
