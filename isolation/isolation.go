@@ -251,15 +251,14 @@ func (s *suite) readonlyPath(runner string) string {
 
 // cell is one probe under one runner while it runs.
 type cell struct {
-	s       *suite
-	runner  string
-	guest   sandbox.Guest
-	addr    netip.AddrPort // the control listener, as nswasi reaches it
-	report  *guestReport
-	ctlErr  error
-	result  sandbox.Result
-	nonce   string
-	evOther []string
+	s      *suite
+	runner string
+	guest  sandbox.Guest
+	addr   netip.AddrPort // the control listener, as nswasi reaches it
+	report *guestReport
+	ctlErr error
+	result sandbox.Result
+	nonce  string
 }
 
 // guestReport mirrors the guest's probeReport.
