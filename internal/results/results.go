@@ -52,7 +52,10 @@ type Isolation struct {
 	Partial bool        `json:"partial,omitempty"`
 	Probes  []ProbeInfo `json:"probes"`
 	Runners []string    `json:"runners"`
-	Cells   []Cell      `json:"cells"`
+	// NativeUser says whom the native guests (native, netns, netns+fw)
+	// ran as: it decides some expectations (a raw socket needs CAP_NET_RAW).
+	NativeUser string `json:"native_user,omitempty"`
+	Cells      []Cell `json:"cells"`
 }
 
 // ProbeInfo describes one isolation probe.

@@ -1,0 +1,136 @@
+package isolation
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/nswasi/nswasi/internal/results"
+)
+
+// Mark is how a cell reads in the matrix: the observed verdict, "!" after a
+// mismatch, "-" with no verdict (the cell says why).
+func Mark(c results.Cell) string {
+	switch {
+	case c.Observed == "":
+		return "-"
+	case c.Mismatch:
+		return c.Observed + " !"
+	}
+	return c.Observed
+}
+
+func cellIndex(iso *results.Isolation) map[[2]string]results.Cell {
+	m := map[[2]string]results.Cell{}
+	for _, c := range iso.Cells {
+		m[[2]string{c.Probe, c.Runner}] = c
+	}
+	return m
+}
+
+// Table formats the matrix as text: rows probes, columns runners.
+func Table(iso *results.Isolation) string {
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 2, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "PROBE\t%s\n", strings.ToUpper(strings.Join(iso.Runners, "\t")))
+	idx := cellIndex(iso)
+	for _, p := range iso.Probes {
+		row := []string{p.Name}
+		for _, r := range iso.Runners {
+			c, ok := idx[[2]string{p.Name, r}]
+			if !ok {
+				row = append(row, "")
+				continue
+			}
+			row = append(row, Mark(c))
+		}
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
+	}
+	tw.Flush()
+	mism, unrun := counts(iso)
+	fmt.Fprintf(&b, "\n%d cells, %d mismatches (marked !), %d without a verdict (-)", len(iso.Cells), mism, unrun)
+	if iso.Partial {
+		b.WriteString("; PARTIAL: the run was interrupted")
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+func counts(iso *results.Isolation) (mismatches, unrun int) {
+	for _, c := range iso.Cells {
+		if c.Mismatch {
+			mismatches++
+		}
+		if c.Observed == "" {
+			unrun++
+		}
+	}
+	return
+}
+
+// Markdown is isolation.md: the matrix, then every mismatch and every cell
+// without a verdict with its evidence, then the probes.
+func Markdown(iso *results.Isolation) string {
+	var b strings.Builder
+	e := iso.Environment
+	b.WriteString("# nswasi isolation matrix\n\n")
+	fmt.Fprintf(&b, "%s; kernel %s; %s; wazero %s; nswasi %s; native guests as %s.\n\n",
+		e.Time.Format("2006-01-02 15:04 UTC"), e.Kernel, e.GoVersion, e.WazeroVersion, e.NswasiVersion, iso.NativeUser)
+	if iso.Partial {
+		b.WriteString("**Partial:** the run was interrupted; cells not listed did not run.\n\n")
+	}
+	b.WriteString("Each cell is the verdict an oracle outside the sandbox observed. `!` marks a mismatch with the verdict the sandbox promises; `-` a cell that could not run (see below).\n\n")
+	fmt.Fprintf(&b, "| probe | %s |\n|---|%s\n", strings.Join(iso.Runners, " | "), strings.Repeat("---|", len(iso.Runners)))
+	idx := cellIndex(iso)
+	for _, p := range iso.Probes {
+		row := []string{p.Name}
+		for _, r := range iso.Runners {
+			c, ok := idx[[2]string{p.Name, r}]
+			switch {
+			case !ok:
+				row = append(row, "")
+			case c.Mismatch:
+				row = append(row, "**"+c.Observed+" !**")
+			default:
+				row = append(row, Mark(c))
+			}
+		}
+		fmt.Fprintf(&b, "| %s |\n", strings.Join(row, " | "))
+	}
+	mism, unrun := counts(iso)
+	fmt.Fprintf(&b, "\n## Mismatches (%d)\n\n", mism)
+	if mism == 0 {
+		b.WriteString("None: every cell that ran behaved as its sandbox promises.\n")
+	}
+	for _, c := range iso.Cells {
+		if !c.Mismatch {
+			continue
+		}
+		fmt.Fprintf(&b, "### %s under %s: expected %s, observed %s\n\n", c.Probe, c.Runner, c.Expected, c.Observed)
+		fmt.Fprintf(&b, "- **Promise:** %s.\n- **Evidence:** %s\n\n", c.Rationale, escapePipes(c.Evidence))
+	}
+	if unrun > 0 {
+		fmt.Fprintf(&b, "## Cells without a verdict (%d)\n\n", unrun)
+		for _, c := range iso.Cells {
+			if c.Observed == "" {
+				fmt.Fprintf(&b, "- %s under %s: %s\n", c.Probe, c.Runner, c.Reason)
+			}
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("\n## Probes\n\n| probe | category | what it tries | concept |\n|---|---|---|---|\n")
+	for _, p := range iso.Probes {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", p.Name, p.Category, p.Description, p.Concept)
+	}
+	b.WriteString("\n## Every cell\n\n| probe | runner | expected | observed | why expected | evidence |\n|---|---|---|---|---|---|\n")
+	for _, c := range iso.Cells {
+		obs := c.Observed
+		if obs == "" {
+			obs = "- (" + c.Reason + ")"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", c.Probe, c.Runner, c.Expected, escapePipes(obs), escapePipes(c.Rationale), escapePipes(c.Evidence))
+	}
+	return b.String()
+}
+
+func escapePipes(s string) string { return strings.ReplaceAll(s, "|", "\\|") }
