@@ -29,8 +29,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nswasi/nswasi/nsrun"
 	"github.com/nswasi/nswasi/internal/results"
+	"github.com/nswasi/nswasi/nsrun"
 	"github.com/nswasi/nswasi/sandbox"
 	"github.com/nswasi/nswasi/sandbox/runners"
 	"github.com/nswasi/nswasi/scenarios"

@@ -10,8 +10,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/nswasi/nswasi/internal/testenv"
 	"github.com/nswasi/nswasi/internal/results"
+	"github.com/nswasi/nswasi/internal/testenv"
 	"github.com/nswasi/nswasi/sandbox/runners"
 	"github.com/nswasi/nswasi/scenarios"
 	"github.com/nswasi/nswasi/wasirun"
