@@ -98,6 +98,10 @@ func StartProcess(ctx context.Context, l Launch) (*Process, error) {
 
 	startErr := make(chan error, 1)
 	exited := make(chan error, 1)
+	if err := closeOnExecAll(); err != nil {
+		p.cancel()
+		return nil, fmt.Errorf("mark descriptors close-on-exec: %w", err)
+	}
 	err := spawn(func() {
 		p.started = time.Now()
 		if err := cmd.Start(); err != nil {
