@@ -9,6 +9,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+
+	"github.com/nswasi/nswasi/sandbox"
 )
 
 // Kind groups scenarios in listings.
@@ -88,4 +91,26 @@ func Build(ctx context.Context, dir string) (Guest, error) {
 		}
 	}
 	return g, nil
+}
+
+// CheckGuest asks a native guest build which scenarios it has and refuses
+// it, as bad input, if it lacks one in the catalogue: a guest built from
+// older source than nswasi would otherwise fail every probe and run with a
+// usage message. Both builds come from one source and one make target, so
+// the native one speaks for the pair.
+func CheckGuest(ctx context.Context, native string) error {
+	out, err := exec.CommandContext(ctx, native, "--scenarios").Output()
+	if err != nil {
+		return &sandbox.InputError{Err: fmt.Errorf("guest %s does not answer --scenarios (%v): it is older than nswasi; run 'make build'", native, err)}
+	}
+	have := map[string]bool{}
+	for _, n := range strings.Fields(string(out)) {
+		have[n] = true
+	}
+	for _, s := range All {
+		if !have[s.Name] {
+			return &sandbox.InputError{Err: fmt.Errorf("guest %s lacks the %s scenario: it is older than nswasi; run 'make build'", native, s.Name)}
+		}
+	}
+	return nil
 }

@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/nswasi/nswasi/nsrun"
 	"github.com/nswasi/nswasi/sandbox"
 	"github.com/nswasi/nswasi/sandbox/runners"
+	"github.com/nswasi/nswasi/scenarios"
 	"github.com/nswasi/nswasi/wasirun"
 )
 
@@ -137,4 +139,22 @@ func cmdExec(ctx context.Context, args []string) error {
 		return exitError{128 + int(res.Signal)}
 	}
 	return exitError{res.ExitCode}
+}
+
+// guestPaths finds the two guest builds, by default beside this executable.
+func guestPaths(dir string) (native, wasm string, err error) {
+	if dir == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return "", "", err
+		}
+		dir = filepath.Dir(exe)
+	}
+	native, wasm = filepath.Join(dir, "guest"), filepath.Join(dir, "guest.wasm")
+	for _, p := range []string{native, wasm} {
+		if _, err := os.Stat(p); err != nil {
+			return "", "", sandbox.BadInput("guest %s not found: run 'make build' (or pass --guest-dir)", p)
+		}
+	}
+	return native, wasm, scenarios.CheckGuest(context.Background(), native)
 }

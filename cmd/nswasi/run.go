@@ -2,38 +2,73 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"text/tabwriter"
+	"strings"
 	"time"
 
+	"github.com/nswasi/nswasi/bench"
+	"github.com/nswasi/nswasi/experiment"
+	"github.com/nswasi/nswasi/experiments"
+	"github.com/nswasi/nswasi/internal/progress"
+	"github.com/nswasi/nswasi/isolation"
+	"github.com/nswasi/nswasi/nsrun"
+	"github.com/nswasi/nswasi/report"
 	"github.com/nswasi/nswasi/sandbox"
 	"github.com/nswasi/nswasi/sandbox/runners"
+	"github.com/nswasi/nswasi/scenarios"
+	"github.com/nswasi/nswasi/wasirun"
+	"go.yaml.in/yaml/v3"
 )
 
 func init() {
-	register(command{"run", "run the main job: the echo guest under every runner, checked from outside", cmdRun})
+	register(command{"run", "run an experiment — isolation suite, benchmarks, report — in one go", cmdRun})
+}
+
+// catalogue names everything an experiment file may use.
+func catalogue() experiment.Catalogue {
+	return experiment.Catalogue{
+		Scenarios:        bench.Scenarios,
+		BenchRunners:     runners.Names(),
+		Modes:            bench.Modes,
+		Probes:           isolation.ProbeNames(),
+		IsolationRunners: isolation.Runners,
+		Engines:          wasirun.Engines,
+	}
 }
 
 func cmdRun(ctx context.Context, args []string) error {
-	fs := newFlagSet("run", "[--runners LIST] [--guest-dir DIR] [--bytes N]",
-		"sudo bin/nswasi run --runners native,wasi")
+	fs := newFlagSet("run", "[--quick | --experiment FILE] [--out DIR] [--force] [--guest-dir DIR]",
+		"sudo bin/nswasi run --experiment experiments/full.yaml --out results/full")
 	var common commonFlags
 	common.register(fs)
-	list := fs.String("runners", "", "comma-separated runners (default: all)")
+	quick := fs.Bool("quick", false, "run the shipped quick experiment (the default)")
+	expFile := fs.String("experiment", "", "experiment file to run (see experiments/*.yaml)")
+	out := fs.String("out", "", "output directory (default: a new timestamped folder under results/)")
+	force := fs.Bool("force", false, "write into --out even if it exists")
 	guestDir := fs.String("guest-dir", "", "directory holding guest and guest.wasm (default: beside nswasi)")
-	size := fs.Int("bytes", 1<<20, "bytes to echo through each runner")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return sandbox.BadInput("unexpected argument %q (see nswasi run --help)", fs.Arg(0))
 	}
-	if *size <= 0 {
-		return sandbox.BadInput("--bytes %d: must be positive", *size)
+	if *quick && *expFile != "" {
+		return sandbox.BadInput("--quick and --experiment exclude each other")
 	}
-	names, err := runners.ParseList(*list)
+
+	// Everything is checked before anything runs.
+	var src []byte
+	var exp *experiment.Experiment
+	var err error
+	if *expFile != "" {
+		exp, src, err = experiment.Load(*expFile, catalogue())
+	} else {
+		src, _ = experiments.Shipped("quick")
+		exp, err = experiment.Parse("experiments/quick.yaml", src, catalogue())
+	}
 	if err != nil {
 		return err
 	}
@@ -45,58 +80,130 @@ func cmdRun(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	for _, n := range names {
-		if err := needRoot(n); err != nil {
-			return err
-		}
+	if os.Geteuid() != 0 {
+		return sandbox.BadInput("run creates network namespaces and needs root")
+	}
+	dir := *out
+	if dir == "" {
+		dir = filepath.Join("results", time.Now().UTC().Format("2006-01-02T150405Z"))
+	}
+	if _, err := os.Stat(dir); err == nil && !*force {
+		return sandbox.BadInput("--out %s exists: choose another or pass --force", dir)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return sandbox.BadInput("--out %s: %v", dir, err)
+	}
+	if err := saveExperiment(dir, src, exp); err != nil {
+		return err
 	}
 
-	tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "RUNNER\tREACHED AT\tECHOED\tSTART\tROUND TRIP\tCPU USER\tCPU SYS\tPEAK RSS\tRESULT")
-	failed := 0
-	for _, n := range names {
-		r, err := runners.New(n, cfg)
-		if err != nil {
-			return err
-		}
-		c := runners.CheckEcho(ctx, r, runners.Artifact(n, native, wasm), *size)
-		verdict := "ok"
-		if c.Err != nil {
-			verdict = "FAILED: " + oneLine(c.Err)
-			failed++
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%d B\t%s\t%s\t%s\t%s\t%.1f MiB\t%s\n", n, c.Addr, c.Bytes,
-			c.Start.Round(time.Millisecond), c.RTT.Round(10*time.Microsecond),
-			c.Result.UserCPU.Round(time.Millisecond), c.Result.SysCPU.Round(time.Millisecond),
-			float64(c.Result.MaxRSS)/(1<<20), verdict)
-		if ctx.Err() != nil {
-			break
-		}
+	pr := progress.New(os.Stderr)
+	pr.Log("experiment %q, results in %s", exp.Name, dir)
+	cfg.Namespace.Shape = linkShape(exp.Link, cfg.Namespace, pr)
+	guest := scenarios.Guest{Native: native, Wasm: wasm}
+
+	var runErr error
+	if i := exp.Isolation; i != nil && ctx.Err() == nil {
+		pr.Phase("isolation", len(i.Probes)*len(i.Runners))
+		_, err := isolation.Run(ctx, isolation.Config{
+			Guest: guest, Runners: i.Runners, Probes: i.Probes, AsRoot: i.AsRoot,
+			Runner: cfg, Out: dir, Progress: stepWriter{pr},
+		})
+		pr.Finish()
+		runErr = errors.Join(runErr, ignoreCancel(ctx, err))
 	}
-	tw.Flush()
+	if b := exp.Bench; b != nil && ctx.Err() == nil {
+		o := bench.Options{
+			OutDir: dir, Scenarios: b.Scenarios, Runners: b.Runners, Modes: b.Modes,
+			Sizes: sizes(b.Sizes), Conns: b.Conns, Reps: b.Reps,
+			Duration: time.Duration(b.Duration), Warmup: time.Duration(b.Warmup),
+			Engine: b.Engine, TraceHostcalls: b.TraceHostcalls, Peers: true,
+			Quick: exp.Name == "quick", Guest: guest, Runner: cfg, Progress: stepWriter{pr},
+		}
+		o.Defaults()
+		pr.Phase("bench", bench.Steps(o))
+		_, err := bench.Run(ctx, o)
+		pr.Finish()
+		runErr = errors.Join(runErr, ignoreCancel(ctx, err))
+	}
+
+	// A report is made from whatever finished, interrupted or not; the
+	// result files say whether they are partial.
+	d, err := report.Load(dir)
+	if err == nil {
+		_, err = report.Write(d, dir)
+	}
+	if err != nil {
+		runErr = errors.Join(runErr, fmt.Errorf("report: %w", err))
+	} else {
+		fmt.Printf("report: %s\n", filepath.Join(dir, "report.html"))
+	}
 	if code, ok := signalExit(); ok {
+		fmt.Fprintf(os.Stderr, "nswasi: interrupted: the report covers what finished (marked partial) in %s\n", dir)
 		return exitError{code}
 	}
-	if failed > 0 {
-		return fmt.Errorf("%d of %d runners failed the echo check", failed, len(names))
-	}
-	return nil
+	return runErr
 }
 
-// guestPaths finds the two guest builds, by default beside this executable.
-func guestPaths(dir string) (native, wasm string, err error) {
-	if dir == "" {
-		exe, err := os.Executable()
-		if err != nil {
-			return "", "", err
-		}
-		dir = filepath.Dir(exe)
+// saveExperiment keeps the experiment as given and as resolved (defaults
+// filled in), so a result can be re-run exactly.
+func saveExperiment(dir string, src []byte, exp *experiment.Experiment) error {
+	if err := os.WriteFile(filepath.Join(dir, "experiment.yaml"), src, 0o644); err != nil {
+		return err
 	}
-	native, wasm = filepath.Join(dir, "guest"), filepath.Join(dir, "guest.wasm")
-	for _, p := range []string{native, wasm} {
-		if _, err := os.Stat(p); err != nil {
-			return "", "", sandbox.BadInput("guest %s not found: run 'make build' (or pass --guest-dir)", p)
-		}
+	resolved, err := yaml.Marshal(exp)
+	if err != nil {
+		return err
 	}
-	return native, wasm, nil
+	head := []byte("# The experiment as run: experiment.yaml with every default filled in.\n")
+	return os.WriteFile(filepath.Join(dir, "experiment.resolved.yaml"), append(head, resolved...), 0o644)
+}
+
+// linkShape turns the experiment's link conditions into a namespace shape,
+// saying once what this kernel cannot do and dropping only that.
+func linkShape(l experiment.Link, opts nsrun.Options, pr progress.Reporter) nsrun.Shape {
+	s := nsrun.Shape{RateBits: int64(l.Rate), Delay: time.Duration(l.Delay), Jitter: time.Duration(l.Jitter), LossPercent: float64(l.Loss)}
+	if s.IsZero() {
+		return s
+	}
+	have, err := nsrun.ProbeQdiscs(opts)
+	if err != nil {
+		pr.Log("cannot probe queueing disciplines (%v): link conditions skipped", err)
+		return nsrun.Shape{}
+	}
+	if s.NeedsNetem() && have["netem"] != nil {
+		pr.Log("netem is not available in this kernel: link delay, jitter and loss are skipped; the rate limit still applies")
+		s.Delay, s.Jitter, s.LossPercent = 0, 0, 0
+	}
+	if s.RateBits > 0 && !s.NeedsNetem() && have["tbf"] != nil {
+		pr.Log("tbf is not available in this kernel: the link rate limit is skipped")
+		s.RateBits = 0
+	}
+	return s
+}
+
+func sizes(s []experiment.Size) []int {
+	out := make([]int, len(s))
+	for i, v := range s {
+		out[i] = int(v)
+	}
+	return out
+}
+
+func ignoreCancel(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// stepWriter turns the one-line-per-step progress output of the isolation
+// suite and the benchmarks into progress steps.
+type stepWriter struct{ pr progress.Reporter }
+
+func (w stepWriter) Write(p []byte) (int, error) {
+	for _, line := range strings.FieldsFunc(string(p), func(r rune) bool { return r == '\n' }) {
+		w.pr.Step(line)
+	}
+	return len(p), nil
 }
