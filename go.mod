@@ -10,3 +10,8 @@ require (
 )
 
 require gonum.org/v1/gonum v0.17.0
+
+require (
+	github.com/HdrHistogram/hdrhistogram-go v1.2.0 // indirect
+	golang.org/x/perf v0.0.0-20260908200009-22c9c6c9d4da // indirect
+)

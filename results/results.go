@@ -1,0 +1,250 @@
+// Package results defines nswasi's result files — isolation.json from the
+// isolation suite and results.json from the benchmarks — and writes and
+// loads them. It is the one contract between the producers (isolation,
+// bench) and the consumer (report): both sides use these types.
+//
+// Files are written atomically (temporary file, then rename), so a crash
+// never leaves half a file; the loaders refuse a schema_version they do not
+// know rather than misread it.
+package results
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// SchemaVersion is the version of both file formats that this code writes and reads.
+const SchemaVersion = 1
+
+// File names inside a result directory.
+const (
+	IsolationFile = "isolation.json"
+	BenchFile     = "results.json"
+)
+
+// Environment says where and with what a result was produced.
+type Environment struct {
+	Host          string    `json:"host"`
+	Kernel        string    `json:"kernel"`
+	CPUModel      string    `json:"cpu_model"`
+	Cores         int       `json:"cores"`
+	GoVersion     string    `json:"go_version"`
+	WazeroVersion string    `json:"wazero_version"`
+	NswasiVersion string    `json:"nswasi_version"`
+	Time          time.Time `json:"time"`
+}
+
+// Verdicts of an isolation cell.
+const (
+	Allowed = "allowed"
+	Denied  = "denied"
+)
+
+// Isolation is isolation.json.
+type Isolation struct {
+	SchemaVersion int         `json:"schema_version"`
+	Environment   Environment `json:"environment"`
+	// Partial is set when the run was interrupted before every cell ran.
+	Partial bool        `json:"partial,omitempty"`
+	Probes  []ProbeInfo `json:"probes"`
+	Runners []string    `json:"runners"`
+	Cells   []Cell      `json:"cells"`
+}
+
+// ProbeInfo describes one isolation probe.
+type ProbeInfo struct {
+	Name        string `json:"name"`
+	Category    string `json:"category"` // network | filesystem | process
+	Description string `json:"description"`
+	Concept     string `json:"concept"`
+}
+
+// Cell is one probe under one runner.
+type Cell struct {
+	Probe    string `json:"probe"`
+	Runner   string `json:"runner"`
+	Expected string `json:"expected"` // Allowed | Denied
+	// Rationale says why Expected follows from what the sandbox promises.
+	Rationale string `json:"rationale"`
+	// Observed comes from the oracle outside the sandbox; empty when the
+	// probe could not run, and then Reason says why.
+	Observed string `json:"observed,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+	// Evidence is what the oracle saw and what the guest reported.
+	Evidence string `json:"evidence"`
+	Mismatch bool   `json:"mismatch"`
+}
+
+// Bench is results.json.
+type Bench struct {
+	SchemaVersion int         `json:"schema_version"`
+	Environment   Environment `json:"environment"`
+	Partial       bool        `json:"partial,omitempty"`
+	// Config records the parameters the runs were made with.
+	Config map[string]any `json:"config,omitempty"`
+	Runs   []Run          `json:"runs"`
+	Peers  []Peer         `json:"peers,omitempty"`
+}
+
+// Run is one scenario × runner × mode × size × conns × engine, over its repetitions.
+type Run struct {
+	Scenario string `json:"scenario"`
+	Runner   string `json:"runner"`
+	Mode     string `json:"mode"`
+	Size     int    `json:"size"`
+	Conns    int    `json:"conns"`
+	Engine   string `json:"engine"`
+	// Metric names what Reps measure, with Unit (e.g. "throughput",
+	// "bytes/s"; "tps", "1/s"; "idle_cpu", "s/s").
+	Metric string    `json:"metric"`
+	Unit   string    `json:"unit"`
+	Reps   []float64 `json:"reps"`
+	// Summary of Reps.
+	Summary Summary `json:"summary"`
+	// LatencyNS holds percentiles over all repetitions where latency applies.
+	LatencyNS *Latency `json:"latency_ns,omitempty"`
+	CPU       *CPU     `json:"cpu,omitempty"`
+	// Counters are the guest's own counts, summed over repetitions.
+	Counters *Counters `json:"counters,omitempty"`
+	// Hostcalls, when traced, per WASI function.
+	Hostcalls map[string]HostCall `json:"hostcalls,omitempty"`
+	// Error, when set, says why the run has no (or fewer) repetitions.
+	Error string `json:"error,omitempty"`
+}
+
+// Summary statistics over repetitions.
+type Summary struct {
+	N      int     `json:"n"`
+	Median float64 `json:"median"`
+	Mean   float64 `json:"mean"`
+	// CILow and CIHigh bound the 95% confidence interval of the mean
+	// (Student's t with N-1 degrees of freedom).
+	CILow  float64 `json:"ci95_low"`
+	CIHigh float64 `json:"ci95_high"`
+}
+
+// Latency percentiles in nanoseconds.
+type Latency struct {
+	P50  int64 `json:"p50"`
+	P90  int64 `json:"p90"`
+	P99  int64 `json:"p99"`
+	P999 int64 `json:"p99_9"`
+	Max  int64 `json:"max"`
+}
+
+// CPU is the sandbox process's CPU time, summed over repetitions.
+type CPU struct {
+	UserS      float64 `json:"user_s"`
+	SysS       float64 `json:"sys_s"`
+	PerGB      float64 `json:"per_gb_s,omitempty"`
+	Per1kReq   float64 `json:"per_1k_requests_s,omitempty"`
+	MaxRSSByte int64   `json:"max_rss_bytes,omitempty"`
+}
+
+// Counters are the guest's counts of its own I/O calls.
+type Counters struct {
+	Reads    int64 `json:"reads"`
+	Writes   int64 `json:"writes"`
+	EAGAINs  int64 `json:"eagains"`
+	Waits    int64 `json:"waits"`
+	Spurious int64 `json:"spurious"`
+}
+
+// HostCall is one WASI function's count and time.
+type HostCall struct {
+	Calls   int64 `json:"calls"`
+	TotalNS int64 `json:"total_ns"`
+}
+
+// Peer is a reference measurement, e.g. iperf3 over the same path.
+type Peer struct {
+	Tool   string  `json:"tool"`
+	Path   string  `json:"path"` // e.g. "loopback", "veth"
+	BPS    float64 `json:"bytes_per_s"`
+	Ratio  float64 `json:"nswasi_ratio"` // nswasi native stream / peer
+	Detail string  `json:"detail,omitempty"`
+}
+
+// WriteAtomic writes v as indented JSON to path through a temporary file
+// in the same directory and a rename.
+func WriteAtomic(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(path, append(b, '\n'))
+}
+
+// WriteFileAtomic writes data to path through a temporary file and a rename.
+func WriteFileAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
+}
+
+// LoadIsolation reads an isolation.json.
+func LoadIsolation(path string) (*Isolation, error) {
+	var v Isolation
+	if err := load(path, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// LoadBench reads a results.json.
+func LoadBench(path string) (*Bench, error) {
+	var v Bench
+	if err := load(path, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+func load(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	return decode(path, b, v)
+}
+
+func decode(name string, b []byte, v any) error {
+	var head struct {
+		SchemaVersion *int `json:"schema_version"`
+	}
+	if err := json.Unmarshal(b, &head); err != nil {
+		return fmt.Errorf("%s: not a result file: %v", name, err)
+	}
+	if head.SchemaVersion == nil {
+		return fmt.Errorf("%s: no schema_version: not an nswasi result file", name)
+	}
+	if *head.SchemaVersion != SchemaVersion {
+		return fmt.Errorf("%s: schema_version %d, but this nswasi reads only version %d", name, *head.SchemaVersion, SchemaVersion)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%s: %v", name, err)
+	}
+	return nil
+}

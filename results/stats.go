@@ -1,0 +1,40 @@
+package results
+
+import (
+	"math"
+	"sort"
+
+	"gonum.org/v1/gonum/stat"
+	"gonum.org/v1/gonum/stat/distuv"
+)
+
+// Summarize computes the summary of repetitions: median, mean, and the 95%
+// confidence interval of the mean from Student's t distribution with N-1
+// degrees of freedom. With few repetitions (nswasi's default is 5, 3 in
+// quick mode) the normal approximation would claim intervals about 1.5 to
+// 2.2 times too narrow. With one repetition the interval is the point.
+func Summarize(reps []float64) Summary {
+	n := len(reps)
+	if n == 0 {
+		return Summary{}
+	}
+	s := append([]float64(nil), reps...)
+	sort.Float64s(s)
+	sum := Summary{N: n, Median: stat.Quantile(0.5, stat.Empirical, s, nil), Mean: stat.Mean(s, nil)}
+	if n%2 == 0 {
+		sum.Median = (s[n/2-1] + s[n/2]) / 2 // stat.Empirical picks the lower middle
+	}
+	if n == 1 {
+		sum.CILow, sum.CIHigh = sum.Mean, sum.Mean
+		return sum
+	}
+	half := TQuantile95(n-1) * stat.StdDev(s, nil) / math.Sqrt(float64(n))
+	sum.CILow, sum.CIHigh = sum.Mean-half, sum.Mean+half
+	return sum
+}
+
+// TQuantile95 is the two-sided 95% critical value of Student's t with df
+// degrees of freedom (12.706 for df=1, 2.776 for df=4).
+func TQuantile95(df int) float64 {
+	return distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(df)}.Quantile(0.975)
+}
