@@ -218,7 +218,9 @@ func requestResponse(ctx context.Context, addr netip.AddrPort, size, conns int, 
 			}
 			ops++
 		}
-		return nil
+		// FIN at once: under wasip1 a guest blocked on this connection
+		// stops every other one until it sees EOF.
+		return c.CloseWrite()
 	})
 	r.Elapsed = time.Since(start)
 	return r, err
@@ -328,14 +330,6 @@ func idle(ctx context.Context, addr netip.AddrPort, d time.Duration) (clientResu
 // body's length (and content, if verify); then ends the repetition.
 func httpLoad(ctx context.Context, addr netip.AddrPort, size, conns int, d time.Duration, verify bool) (clientResult, error) {
 	r := clientResult{Hist: newHist()}
-	tr := &http.Transport{
-		MaxIdleConnsPerHost: conns,
-		MaxConnsPerHost:     conns,
-		DisableCompression:  true,
-		Proxy:               nil, // never a proxy from the environment
-	}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr, Timeout: d + grace}
 	url := "http://" + addr.String() + "/"
 	want := patternBuf(size)[:size]
 	start := time.Now()
@@ -347,6 +341,16 @@ func httpLoad(ctx context.Context, addr netip.AddrPort, size, conns int, d time.
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// One transport, so one keep-alive connection, per client: it
+			// is closed as soon as this client is done, since under wasip1
+			// a guest blocked on it stops every other connection.
+			tr := &http.Transport{
+				MaxConnsPerHost:    1,
+				DisableCompression: true,
+				Proxy:              nil, // never a proxy from the environment
+			}
+			defer tr.CloseIdleConnections()
+			client := &http.Client{Transport: tr, Timeout: d + grace}
 			h := newHist()
 			var ops int64
 			defer func() {
@@ -385,7 +389,6 @@ func httpLoad(ctx context.Context, addr netip.AddrPort, size, conns int, d time.
 	}
 	wg.Wait()
 	r.Elapsed = time.Since(start)
-	tr.CloseIdleConnections()
 	err := errors.Join(errs...)
 	if eerr := httpEnd(ctx, addr); eerr != nil {
 		err = errors.Join(err, eerr)

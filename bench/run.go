@@ -191,7 +191,7 @@ func runOne(ctx context.Context, o *Options, c Case) (run results.Run) {
 	if len(errs) > 0 {
 		run.Error = oneLine(errors.Join(errs...))
 		if tail := stderrTail(res.Stderr); tail != "" {
-			run.Error += " (guest stderr: " + tail + ")"
+			run.Error = "guest stderr: " + tail + " | driver: " + run.Error
 		}
 	}
 	run.Summary = results.Summarize(run.Reps)

@@ -43,7 +43,13 @@ func (c *ioCounters) reset() {
 	c.EAGAINs.Store(0)
 	c.Waits.Store(0)
 	c.Spurious.Store(0)
+	waitFailure.Store(nil)
 }
+
+// waitFailure keeps the first failed readiness wait of a repetition, so
+// that the report names it even where the failure only closed a
+// connection (net/http swallows connection errors).
+var waitFailure atomic.Pointer[error]
 
 // errWait marks a readiness wait that failed: the mode cannot work here.
 type errWait struct{ err error }
@@ -56,6 +62,9 @@ func wait(fd int, write bool, timeout time.Duration) (bool, error) {
 	counters.Waits.Add(1)
 	ready, err := waitFD(fd, write, timeout)
 	if err != nil {
+		if waitFailure.CompareAndSwap(nil, &err) {
+			fmt.Fprintf(os.Stderr, "guest: %s mode: readiness wait failed: %v\n", modePoll, err)
+		}
 		return false, errWait{err}
 	}
 	return ready, nil
@@ -80,6 +89,7 @@ func (c *fdConn) Read(p []byte) (int, error) {
 				return 0, err
 			}
 			if !ready {
+				runtime.Gosched() // let other goroutines run: wasip1 has one thread
 				continue
 			}
 			waited = true
@@ -93,9 +103,7 @@ func (c *fdConn) Read(p []byte) (int, error) {
 				counters.Spurious.Add(1)
 				waited = false
 			}
-			if c.mode != modePoll {
-				runtime.Gosched()
-			}
+			runtime.Gosched()
 			continue
 		case errors.Is(err, syscall.EINTR):
 			continue
@@ -118,6 +126,7 @@ func (c *fdConn) Write(p []byte) (int, error) {
 				return written, err
 			}
 			if !ready {
+				runtime.Gosched() // let other goroutines run: wasip1 has one thread
 				continue
 			}
 			waited = true
@@ -131,9 +140,7 @@ func (c *fdConn) Write(p []byte) (int, error) {
 				counters.Spurious.Add(1)
 				waited = false
 			}
-			if c.mode != modePoll {
-				runtime.Gosched()
-			}
+			runtime.Gosched()
 			continue
 		case errors.Is(err, syscall.EINTR):
 			continue
@@ -237,6 +244,7 @@ func (l *modeListener) accept() (net.Conn, error) {
 				return nil, err
 			}
 			if !ready {
+				runtime.Gosched() // let other goroutines run: wasip1 has one thread
 				continue
 			}
 			waited = true
@@ -249,9 +257,7 @@ func (l *modeListener) accept() (net.Conn, error) {
 				counters.Spurious.Add(1)
 				waited = false
 			}
-			if l.mode != modePoll {
-				runtime.Gosched()
-			}
+			runtime.Gosched()
 			continue
 		case errors.Is(err, syscall.EINTR), errors.Is(err, syscall.ECONNABORTED):
 			continue

@@ -107,6 +107,9 @@ func runWorkload(g grants, name string, args []string, fn repFunc) error {
 		if err := fn(w, &r); err != nil {
 			r.Error = err.Error()
 		}
+		if werr := waitFailure.Load(); werr != nil && r.Error == "" {
+			r.Error = "readiness wait failed: " + (*werr).Error()
+		}
 		r.Reads, r.Writes = counters.Reads.Load(), counters.Writes.Load()
 		r.EAGAINs, r.Waits, r.Spurious = counters.EAGAINs.Load(), counters.Waits.Load(), counters.Spurious.Load()
 		b, _ := json.Marshal(r)
