@@ -9,9 +9,10 @@ require (
 	golang.org/x/sys v0.50.0
 )
 
-require gonum.org/v1/gonum v0.17.0
-
 require (
-	github.com/HdrHistogram/hdrhistogram-go v1.2.0 // indirect
-	golang.org/x/perf v0.0.0-20260908200009-22c9c6c9d4da // indirect
+	github.com/HdrHistogram/hdrhistogram-go v1.2.0
+	golang.org/x/perf v0.0.0-20260908200009-22c9c6c9d4da
+	gonum.org/v1/gonum v0.17.0
 )
+
+require github.com/aclements/go-moremath v0.0.0-20210112150236-f10218a38794 // indirect
