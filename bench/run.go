@@ -139,6 +139,15 @@ func runOne(ctx context.Context, o *Options, c Case) (run results.Run) {
 				d = o.Warmup // the warm-up: JIT, caches, TCP windows; not recorded
 			}
 			f, err := repetition(ctx, c, o, ctl, br, addrs[0], pid, d)
+			if i >= 0 || err != nil {
+				// Counts of a failed repetition (the warm-up included) are
+				// kept: they show how far the mode got and what it saw.
+				counters.Reads += f.guest.Reads
+				counters.Writes += f.guest.Writes
+				counters.EAGAINs += f.guest.EAGAINs
+				counters.Waits += f.guest.Waits
+				counters.Spurious += f.guest.Spurious
+			}
 			if err != nil {
 				if i < 0 {
 					err = fmt.Errorf("warm-up: %w", err)
@@ -155,11 +164,6 @@ func runOne(ctx context.Context, o *Options, c Case) (run results.Run) {
 			if f.client.Hist != nil {
 				hist.Merge(f.client.Hist)
 			}
-			counters.Reads += f.guest.Reads
-			counters.Writes += f.guest.Writes
-			counters.EAGAINs += f.guest.EAGAINs
-			counters.Waits += f.guest.Waits
-			counters.Spurious += f.guest.Spurious
 			cpuUser += f.cpuUser
 			repCPU = append(repCPU, (f.cpuUser + f.cpuSys).Seconds())
 			work := float64(f.client.Ops)
@@ -195,8 +199,10 @@ func runOne(ctx context.Context, o *Options, c Case) (run results.Run) {
 		}
 	}
 	run.Summary = results.Summarize(run.Reps)
-	if len(run.Reps) > 0 {
+	if len(run.Reps) > 0 || counters != (results.Counters{}) {
 		run.Counters = &counters
+	}
+	if len(run.Reps) > 0 {
 		run.CPU = cpuFigures(c, cpuUser, cpuSys, moved, ops, res)
 		if hist.TotalCount() > 0 {
 			run.LatencyNS = latency(hist)

@@ -6,6 +6,8 @@ set -euo pipefail
 need=()
 command -v make >/dev/null || need+=(make)
 command -v ip >/dev/null || need+=(iproute2)
+# iperf3: the fidelity reference of nswasi bench (and its tests, when present).
+command -v iperf3 >/dev/null || need+=(iperf3)
 if [ ${#need[@]} -gt 0 ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update
