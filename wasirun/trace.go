@@ -76,7 +76,7 @@ func (l callListener) After(context.Context, api.Module, api.FunctionDefinition,
 
 // Abort counts calls that end the module (proc_exit) or fail.
 func (l callListener) Abort(context.Context, api.Module, api.FunctionDefinition, error) {
-	l.After(nil, nil, nil, nil)
+	l.After(context.TODO(), nil, nil, nil)
 }
 
 // LoadHostcalls reads the file a traced host wrote (see Host.TraceFile).
