@@ -24,6 +24,10 @@ run: build
 test:
 	$(GO) test -p 1 -count=1 -timeout 15m ./...
 
+## bench: the full benchmark sweep (about 1.5 h on 2 cores); --quick for a few minutes.
+bench: build
+	$(BIN)/nswasi bench --out results/bench-$$(date +%s)
+
 clean:
 	-[ -x $(BIN)/nswasi ] && $(BIN)/nswasi clean
 	rm -rf $(BIN)

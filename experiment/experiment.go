@@ -46,10 +46,16 @@ type Bench struct {
 	Scenarios []string `yaml:"scenarios"`
 	Runners   []string `yaml:"runners"`
 	Modes     []string `yaml:"modes"`
-	// Sizes are message sizes, as integers or with a unit ("64KiB", "1MiB").
+	// Sizes are message sizes, as integers or with a unit ("64KiB",
+	// "1MiB"); empty means each scenario's own sizes (see docs/bench.md).
 	Sizes []Size `yaml:"sizes"`
-	// Conns are the numbers of concurrent connections (rr, http).
+	// Conns are the numbers of concurrent connections (rr, http); empty
+	// means each scenario's own.
 	Conns []int `yaml:"conns"`
+	// Preset picks each scenario's own sizes and connections where Sizes
+	// or Conns are empty: "full" (the sweep, the default) or "quick" (one
+	// size each).
+	Preset string `yaml:"preset"`
 	// Reps is the number of measured repetitions per run.
 	Reps int `yaml:"reps"`
 	// Duration is the length of one repetition; Warmup precedes the first.
@@ -160,16 +166,10 @@ func (e *Experiment) resolve(file string, root *yaml.Node, cat Catalogue) error 
 				return bad(fmt.Sprintf("bench.sizes[%d]", i), "%d bytes: want 1 B to 64 MiB", s)
 			}
 		}
-		if len(b.Sizes) == 0 {
-			b.Sizes = []Size{64, 1024, 16 << 10, 64 << 10, 256 << 10, 1 << 20}
-		}
 		for i, c := range b.Conns {
 			if c < 1 || c > 1024 {
 				return bad(fmt.Sprintf("bench.conns[%d]", i), "%d: want 1 to 1024 connections", c)
 			}
-		}
-		if len(b.Conns) == 0 {
-			b.Conns = []int{1}
 		}
 		switch {
 		case b.Reps == 0:
@@ -188,6 +188,13 @@ func (e *Experiment) resolve(file string, root *yaml.Node, cat Catalogue) error 
 			b.Warmup = Duration(DefaultWarmup)
 		case b.Warmup < 0 || b.Warmup > Duration(time.Minute):
 			return bad("bench.warmup", "%s: want 0 to 1m", time.Duration(b.Warmup))
+		}
+		switch b.Preset {
+		case "":
+			b.Preset = "full"
+		case "full", "quick":
+		default:
+			return bad("bench.preset", "%q: want quick or full", b.Preset)
 		}
 		if b.Engine == "" {
 			b.Engine = "compiler"

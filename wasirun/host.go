@@ -50,6 +50,11 @@ type Host struct {
 	// MemoryLimitPages caps the guest's linear memory in 64 KiB pages; zero
 	// means wazero's default (4 GiB).
 	MemoryLimitPages uint32
+	// TraceFile, when set, makes the host count calls and time per WASI
+	// function (see trace.go) and write them as JSON to this path when the
+	// guest's _start returns; read it with LoadHostcalls. A host that is
+	// killed writes nothing.
+	TraceFile string
 }
 
 // Name implements sandbox.Runner.
@@ -71,6 +76,7 @@ type hostConfig struct {
 	Engine           string           `json:"engine"`
 	MemoryLimitPages uint32           `json:"memory_limit_pages"`
 	Timeout          time.Duration    `json:"timeout"`
+	TraceFile        string           `json:"trace_file,omitempty"`
 }
 
 // hostReady travels back once the module is instantiated and its listeners
@@ -154,6 +160,7 @@ func (h Host) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Guest, erro
 	cfg := hostConfig{
 		Module: module, Args: spec.Args, Env: spec.Env, Dirs: spec.Dirs, Listen: listen,
 		CacheDir: cacheDir, Engine: engine, MemoryLimitPages: pages, Timeout: spec.Timeout,
+		TraceFile: h.TraceFile,
 	}
 
 	cfgR, cfgW, err := os.Pipe()

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/nswasi/nswasi/internal/results"
 	"github.com/nswasi/nswasi/sandbox"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/experimental/sock"
@@ -62,6 +63,11 @@ func serve(cfgFile, readyFile *os.File) int {
 		ctx, cancel = context.WithTimeout(ctx, cfg.Timeout)
 		defer cancel()
 	}
+	var tracer *hostcallTracer
+	if cfg.TraceFile != "" {
+		tracer = newHostcallTracer()
+		ctx = tracer.withTracer(ctx)
+	}
 	mod, err := instantiate(ctx, cfg)
 	if err != nil {
 		ready(hostReady{Error: err.Error(), BadInput: sandbox.IsBadInput(err)})
@@ -70,6 +76,11 @@ func serve(cfgFile, readyFile *os.File) int {
 	ready(hostReady{Addrs: mod.addrs})
 
 	_, err = mod.start.Call(ctx)
+	if tracer != nil {
+		if werr := results.WriteAtomic(cfg.TraceFile, map[string]any{"hostcalls": tracer.Stats()}); werr != nil {
+			fmt.Fprintf(os.Stderr, "nswasi wasi host: write host-call trace: %v\n", werr)
+		}
+	}
 	var exit *sys.ExitError
 	switch {
 	case err == nil:

@@ -118,10 +118,10 @@ func cmdRun(ctx context.Context, args []string) error {
 			Sizes: sizes(b.Sizes), Conns: b.Conns, Reps: b.Reps,
 			Duration: time.Duration(b.Duration), Warmup: time.Duration(b.Warmup),
 			Engine: b.Engine, TraceHostcalls: b.TraceHostcalls, Peers: true,
-			Quick: exp.Name == "quick", Guest: guest, Runner: cfg, Progress: stepWriter{pr},
+			Quick: b.Preset == "quick", Guest: guest, Runner: cfg, Progress: stepWriter{pr},
 		}
 		o.Defaults()
-		pr.Phase("bench", bench.Steps(o))
+		pr.Phase("bench", len(o.Cases()))
 		_, err := bench.Run(ctx, o)
 		pr.Finish()
 		runErr = errors.Join(runErr, ignoreCancel(ctx, err))

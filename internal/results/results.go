@@ -101,6 +101,15 @@ type Run struct {
 	Size     int    `json:"size"`
 	Conns    int    `json:"conns"`
 	Engine   string `json:"engine"`
+	// Direction, for stream: "in" (driver → guest) or "out" (guest → driver).
+	Direction string `json:"direction,omitempty"`
+	// Traced is set when the run counted WASI host calls (--trace-hostcalls);
+	// its figures then include the accounting's own cost.
+	Traced bool `json:"traced,omitempty"`
+	// TracedRatio, on a traced run, is its median divided by the median of
+	// the same configuration untraced in the same invocation: what the
+	// accounting itself costs (1 = nothing).
+	TracedRatio float64 `json:"traced_ratio,omitempty"`
 	// Metric names what Reps measure, with Unit (e.g. "throughput",
 	// "bytes/s"; "tps", "1/s"; "idle_cpu", "s/s").
 	Metric string    `json:"metric"`
@@ -117,6 +126,9 @@ type Run struct {
 	Hostcalls map[string]HostCall `json:"hostcalls,omitempty"`
 	// Error, when set, says why the run has no (or fewer) repetitions.
 	Error string `json:"error,omitempty"`
+	// Detail holds extra figures of the run, e.g. unanswered requests,
+	// bytes moved or the guest's stderr tail.
+	Detail map[string]any `json:"detail,omitempty"`
 }
 
 // Summary statistics over repetitions.
@@ -141,11 +153,15 @@ type Latency struct {
 
 // CPU is the sandbox process's CPU time, summed over repetitions.
 type CPU struct {
-	UserS      float64 `json:"user_s"`
-	SysS       float64 `json:"sys_s"`
-	PerGB      float64 `json:"per_gb_s,omitempty"`
-	Per1kReq   float64 `json:"per_1k_requests_s,omitempty"`
-	MaxRSSByte int64   `json:"max_rss_bytes,omitempty"`
+	UserS float64 `json:"user_s"`
+	SysS  float64 `json:"sys_s"`
+	// RusageUserS and RusageSysS are the sandbox process's whole life from
+	// its rusage at exit: start-up and warm-up included.
+	RusageUserS float64 `json:"rusage_user_s,omitempty"`
+	RusageSysS  float64 `json:"rusage_sys_s,omitempty"`
+	PerGB       float64 `json:"per_gb_s,omitempty"`
+	Per1kReq    float64 `json:"per_1k_requests_s,omitempty"`
+	MaxRSSByte  int64   `json:"max_rss_bytes,omitempty"`
 }
 
 // Counters are the guest's counts of its own I/O calls.

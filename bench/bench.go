@@ -1,0 +1,91 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/nswasi/nswasi/internal/results"
+)
+
+// TextFile is the Go-benchmark-format twin of results.json.
+const TextFile = "bench.txt"
+
+// Run makes every case of o, saving results.json after each run (so that a
+// crash loses at most the run in progress) and bench.txt at the end. When
+// ctx is cancelled it stops, marks the results Partial and returns them
+// with ctx's error.
+func Run(ctx context.Context, o Options) (*results.Bench, error) {
+	o.Defaults()
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
+		return nil, err
+	}
+	b := &results.Bench{
+		SchemaVersion: results.SchemaVersion,
+		Environment:   results.CurrentEnvironment(),
+		Config:        o.config(),
+		Runs:          []results.Run{},
+		Partial:       true, // until the last run is in
+	}
+	jsonPath := filepath.Join(o.OutDir, results.BenchFile)
+	save := func() error {
+		if err := results.WriteAtomic(jsonPath, b); err != nil {
+			return fmt.Errorf("save %s: %w", jsonPath, err)
+		}
+		return results.WriteFileAtomic(filepath.Join(o.OutDir, TextFile), BenchText(b))
+	}
+	if err := save(); err != nil {
+		return nil, err
+	}
+	cases := o.Cases()
+	untraced := map[Case]float64{}
+	for i, c := range cases {
+		if ctx.Err() != nil {
+			break
+		}
+		t0 := time.Now()
+		run := runOne(ctx, &o, c)
+		if ctx.Err() != nil && len(run.Reps) < o.Reps {
+			break // interrupted: the run in progress is lost, as promised
+		}
+		if c.Traced {
+			u := c
+			u.Traced = false
+			if m, ok := untraced[u]; ok && m > 0 && run.Summary.N > 0 {
+				run.TracedRatio = run.Summary.Median / m
+			}
+		} else if run.Summary.N > 0 {
+			untraced[c] = run.Summary.Median
+		}
+		b.Runs = append(b.Runs, run)
+		if err := save(); err != nil {
+			return b, err
+		}
+		if o.Progress != nil {
+			fmt.Fprintf(o.Progress, "[%d/%d] %s: %s (%s)\n", i+1, len(cases), c, shortResult(run), time.Since(t0).Round(100*time.Millisecond))
+		}
+	}
+	if ctx.Err() == nil && o.Peers {
+		b.Peers = runPeers(ctx, &o, o.Progress)
+	}
+	b.Partial = ctx.Err() != nil
+	if err := save(); err != nil {
+		return b, err
+	}
+	return b, ctx.Err()
+}
+
+func (o *Options) config() map[string]any {
+	return map[string]any{
+		"scenarios": o.Scenarios, "runners": o.Runners, "modes": o.Modes,
+		"sizes": o.Sizes, "conns": o.Conns, "reps": o.Reps,
+		"duration": o.Duration.String(), "warmup": o.Warmup.String(),
+		"engine": o.Engine, "trace_hostcalls": o.TraceHostcalls,
+		"poll_timeout": o.PollTimeout.String(), "verify": o.Verify, "quick": o.Quick,
+	}
+}

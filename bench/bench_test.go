@@ -1,0 +1,227 @@
+package bench_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nswasi/nswasi/bench"
+	"github.com/nswasi/nswasi/internal/results"
+	"github.com/nswasi/nswasi/internal/testenv"
+	"github.com/nswasi/nswasi/sandbox/runners"
+	"github.com/nswasi/nswasi/scenarios"
+	"github.com/nswasi/nswasi/wasirun"
+	"golang.org/x/perf/benchfmt"
+)
+
+var guest scenarios.Guest
+
+func TestMain(m *testing.M) {
+	wasirun.ServeIfHost() // the wasi runners re-execute this test binary as their host
+	g, dir, err := testenv.BuildGuest()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	guest = g
+	code := m.Run()
+	os.RemoveAll(dir)
+	if os.Geteuid() == 0 {
+		if err := testenv.CheckNoObjects(); err != nil {
+			fmt.Fprintln(os.Stderr, "FAIL: after all tests:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+func tinyOptions(t *testing.T, runnerNames []string) bench.Options {
+	return bench.Options{
+		OutDir:   t.TempDir(),
+		Runners:  runnerNames,
+		Reps:     2,
+		Duration: 100 * time.Millisecond,
+		Warmup:   30 * time.Millisecond,
+		Verify:   true,
+		Guest:    guest,
+		Runner:   runners.Config{Wasi: wasirun.Host{CacheDir: filepath.Join(os.TempDir(), "nswasi-test-cache")}},
+	}
+}
+
+func available() []string {
+	if os.Geteuid() == 0 {
+		return runners.Names()
+	}
+	return []string{"native", "wasi"}
+}
+
+// Every mode moves every byte intact in both directions under every
+// runner — or, where a mode cannot work, the run says why instead of
+// giving figures; the counters add up.
+func TestStreamIntactEveryRunnerAndMode(t *testing.T) {
+	o := tinyOptions(t, available())
+	o.Scenarios = []string{"stream"}
+	o.Sizes = []int{4093} // not a multiple of the pattern period
+	o.PollTimeout = time.Millisecond
+	b, err := bench.Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 2 * len(o.Runners) * len(bench.Modes); len(b.Runs) != want {
+		t.Fatalf("%d runs, want %d", len(b.Runs), want)
+	}
+	for _, r := range b.Runs {
+		name := fmt.Sprintf("%s-%s/%s/%s", r.Scenario, r.Direction, r.Runner, r.Mode)
+		if r.Error != "" {
+			// Only WASI runners may fail, and only in the modes known not to work there.
+			info, _ := runners.Lookup(r.Runner)
+			if !info.Wasm || r.Mode == "blocking" || r.Mode == "nonblocking" {
+				t.Errorf("%s: %s", name, r.Error)
+			} else {
+				t.Logf("%s: recorded as failed: %.200s", name, r.Error)
+			}
+			if len(r.Reps) != 0 && r.Summary.N != len(r.Reps) {
+				t.Errorf("%s: summary over %d of %d reps", name, r.Summary.N, len(r.Reps))
+			}
+			continue
+		}
+		if len(r.Reps) != o.Reps || r.Summary.N != o.Reps {
+			t.Errorf("%s: %d reps, summary n=%d, want %d", name, len(r.Reps), r.Summary.N, o.Reps)
+		}
+		moved, _ := r.Detail["bytes_moved"].(int64)
+		if moved <= 0 {
+			t.Errorf("%s: no bytes moved", name)
+		}
+		k := r.Counters
+		if k == nil {
+			t.Fatalf("%s: no counters", name)
+		}
+		if k.Reads < 1 || k.Writes < 0 || k.Spurious > k.Waits || k.Spurious > k.EAGAINs {
+			t.Errorf("%s: inconsistent counters %+v", name, *k)
+		}
+		if r.Direction == "out" && k.Writes < 1 {
+			t.Errorf("%s: guest sent without writing: %+v", name, *k)
+		}
+		if (r.Mode == "poll") != (k.Waits > 0) {
+			t.Errorf("%s: %d readiness waits in mode %s", name, k.Waits, r.Mode)
+		}
+		if r.CPU == nil || r.CPU.UserS+r.CPU.SysS < 0 || r.CPU.MaxRSSByte <= 0 || r.CPU.RusageUserS+r.CPU.RusageSysS <= 0 {
+			t.Errorf("%s: CPU figures missing: %+v", name, r.CPU)
+		}
+	}
+	checkFiles(t, o.OutDir, b)
+}
+
+// A quick-like run of every scenario in one mode across the runners, and
+// WASI host calls counted: results.json loads, bench.txt parses.
+func TestQuickLikeRunAllScenarios(t *testing.T) {
+	o := tinyOptions(t, available())
+	o.Modes = []string{"nonblocking"}
+	o.Quick = true
+	o.Conns = []int{2}
+	o.TraceHostcalls = true
+	b, err := bench.Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, r := range b.Runs {
+		seen[r.Scenario] = true
+		if r.Error != "" {
+			t.Errorf("%s %s %s: %s", r.Scenario, r.Runner, r.Mode, r.Error)
+			continue
+		}
+		switch r.Scenario {
+		case "rr", "conn", "http":
+			if r.LatencyNS == nil || r.LatencyNS.P50 <= 0 || r.LatencyNS.P50 > r.LatencyNS.P99 || r.LatencyNS.P99 > r.LatencyNS.Max {
+				t.Errorf("%s %s: bad latency %+v", r.Scenario, r.Runner, r.LatencyNS)
+			}
+		}
+		info, _ := runners.Lookup(r.Runner)
+		if r.Traced {
+			if !info.Wasm {
+				t.Errorf("%s: traced run under %s", r.Scenario, r.Runner)
+			}
+			if r.Hostcalls["sock_accept"].Calls < 1 || r.Hostcalls["fd_read"].Calls < 1 {
+				t.Errorf("%s %s: host calls not counted: %v", r.Scenario, r.Runner, r.Hostcalls)
+			}
+			if r.TracedRatio <= 0 {
+				t.Errorf("%s %s: no traced/untraced ratio", r.Scenario, r.Runner)
+			}
+		} else if r.Hostcalls != nil {
+			t.Errorf("%s %s: host calls on an untraced run", r.Scenario, r.Runner)
+		}
+	}
+	for _, s := range bench.Scenarios {
+		if !seen[s] {
+			t.Errorf("scenario %s missing", s)
+		}
+	}
+	checkFiles(t, o.OutDir, b)
+}
+
+// Bad options are refused before anything runs.
+func TestBadOptions(t *testing.T) {
+	for _, o := range []bench.Options{
+		{Scenarios: []string{"nope"}},
+		{Modes: []string{"select"}},
+		{Runners: []string{"docker"}},
+		{Sizes: []int{0}},
+		{Engine: "jit"},
+	} {
+		o.OutDir = t.TempDir()
+		o.Guest = guest
+		if _, err := bench.Run(context.Background(), o); err == nil {
+			t.Errorf("%+v: accepted", o)
+		}
+	}
+}
+
+// checkFiles loads results.json through the schema-checking loader and
+// parses bench.txt as Go benchmark output: one result per repetition.
+func checkFiles(t *testing.T, dir string, b *results.Bench) {
+	t.Helper()
+	got, err := results.LoadBench(filepath.Join(dir, results.BenchFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Partial || len(got.Runs) != len(b.Runs) || got.Environment.GoVersion == "" || got.Environment.Cores < 1 {
+		t.Errorf("results.json: partial=%v, %d runs (want %d), environment %+v", got.Partial, len(got.Runs), len(b.Runs), got.Environment)
+	}
+	for _, r := range got.Runs {
+		if r.Scenario == "" || r.Runner == "" || r.Mode == "" || r.Size < 1 || r.Conns < 1 || r.Engine == "" || r.Metric == "" || r.Unit == "" {
+			t.Errorf("results.json: run without its parameters: %+v", r)
+		}
+	}
+	text, err := os.ReadFile(filepath.Join(dir, bench.TextFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd := benchfmt.NewReader(bytes.NewReader(text), bench.TextFile)
+	results, wantResults := 0, 0
+	for _, r := range b.Runs {
+		wantResults += len(r.Reps)
+	}
+	for rd.Scan() {
+		switch rec := rd.Result().(type) {
+		case *benchfmt.SyntaxError:
+			t.Errorf("bench.txt: %v", rec)
+		case *benchfmt.Result:
+			results++
+			if !strings.Contains(string(rec.Name), "/runner=") || len(rec.Values) == 0 {
+				t.Errorf("bench.txt: result %s without runner or values", rec.Name)
+			}
+		}
+	}
+	if err := rd.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if results != wantResults {
+		t.Errorf("bench.txt: %d results, want %d (one per repetition)", results, wantResults)
+	}
+}

@@ -1,0 +1,417 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// grace is how long the driver waits past a repetition's end for answers
+// still in flight before it calls the guest stuck.
+const grace = 3 * time.Second
+
+// clientResult is what the driver saw in one repetition.
+type clientResult struct {
+	Sent, Received int64         // payload bytes
+	Ops            int64         // transactions, connections or requests completed
+	Unanswered     int64         // requests still unanswered when the driver gave up
+	Elapsed        time.Duration // from the first dial to the last answer
+	Hist           *hdrhistogram.Histogram
+}
+
+func newHist() *hdrhistogram.Histogram {
+	return hdrhistogram.New(1, int64(10*time.Minute), 3)
+}
+
+// The byte at stream offset o is byte(o % patternPeriod), as in the guest.
+const patternPeriod = 251
+
+func patternBuf(size int) []byte {
+	b := make([]byte, size+patternPeriod)
+	for i := range b {
+		b[i] = byte(i % patternPeriod)
+	}
+	return b
+}
+
+func checkPattern(p []byte, off int64) error {
+	for i, c := range p {
+		if want := byte((off + int64(i)) % patternPeriod); c != want {
+			return fmt.Errorf("byte %d of the stream is %d, want %d", off+int64(i), c, want)
+		}
+	}
+	return nil
+}
+
+func dial(ctx context.Context, addr netip.AddrPort) (*net.TCPConn, error) {
+	var d net.Dialer
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	c, err := d.DialContext(ctx, "tcp", addr.String())
+	if err != nil {
+		return nil, err
+	}
+	return c.(*net.TCPConn), nil
+}
+
+// dialAll opens n connections, all before any is used: the guest accepts
+// them all before it serves any.
+func dialAll(ctx context.Context, addr netip.AddrPort, n int, deadline time.Time) ([]*net.TCPConn, error) {
+	var conns []*net.TCPConn
+	for range n {
+		c, err := dial(ctx, addr)
+		if err != nil {
+			closeAll(conns)
+			return nil, err
+		}
+		_ = c.SetDeadline(deadline)
+		conns = append(conns, c)
+	}
+	return conns, nil
+}
+
+func closeAll(conns []*net.TCPConn) {
+	for _, c := range conns {
+		c.Close()
+	}
+}
+
+// parallel runs fn for each connection and joins the errors.
+func parallel(conns []*net.TCPConn, fn func(i int, c *net.TCPConn) error) error {
+	errs := make([]error, len(conns))
+	var wg sync.WaitGroup
+	for i, c := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = fn(i, c)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// streamIn sends the pattern in size chunks for d on each connection,
+// then FIN, and waits for the guest to close: the guest has read it all.
+func streamIn(ctx context.Context, addr netip.AddrPort, size, conns int, d time.Duration) (clientResult, error) {
+	var r clientResult
+	start := time.Now()
+	end := start.Add(d)
+	cs, err := dialAll(ctx, addr, conns, end.Add(grace))
+	if err != nil {
+		return r, err
+	}
+	defer closeAll(cs)
+	pat := patternBuf(size)
+	var sent atomic.Int64
+	err = parallel(cs, func(_ int, c *net.TCPConn) error {
+		var off int64
+		for time.Now().Before(end) && ctx.Err() == nil {
+			n, err := c.Write(pat[off%patternPeriod:][:size])
+			off += int64(n)
+			if err != nil {
+				sent.Add(off)
+				return fmt.Errorf("send: %w", err)
+			}
+		}
+		sent.Add(off)
+		if err := c.CloseWrite(); err != nil {
+			return err
+		}
+		if _, err := io.Copy(io.Discard, c); err != nil {
+			return fmt.Errorf("wait for the guest to close: %w", err)
+		}
+		return nil
+	})
+	r.Elapsed = time.Since(start)
+	r.Sent = sent.Load()
+	r.Ops = r.Sent / int64(size)
+	return r, err
+}
+
+// streamOut reads each connection to EOF, checking the pattern if verify.
+func streamOut(ctx context.Context, addr netip.AddrPort, size, conns int, d time.Duration, verify bool) (clientResult, error) {
+	var r clientResult
+	start := time.Now()
+	cs, err := dialAll(ctx, addr, conns, start.Add(d+grace))
+	if err != nil {
+		return r, err
+	}
+	defer closeAll(cs)
+	var recv atomic.Int64
+	err = parallel(cs, func(_ int, c *net.TCPConn) error {
+		buf := make([]byte, 256<<10)
+		var off int64
+		defer func() { recv.Add(off) }()
+		for {
+			n, err := c.Read(buf)
+			if verify && n > 0 {
+				if err := checkPattern(buf[:n], off); err != nil {
+					return err
+				}
+			}
+			off += int64(n)
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("receive after %d bytes: %w", off, err)
+			}
+		}
+	})
+	r.Elapsed = time.Since(start)
+	r.Received = recv.Load()
+	r.Ops = r.Received / int64(size)
+	return r, err
+}
+
+// requestResponse sends size-byte requests, one at a time per connection,
+// for d, and checks that each answer is the request echoed.
+func requestResponse(ctx context.Context, addr netip.AddrPort, size, conns int, d time.Duration) (clientResult, error) {
+	r := clientResult{Hist: newHist()}
+	start := time.Now()
+	end := start.Add(d)
+	cs, err := dialAll(ctx, addr, conns, end.Add(grace))
+	if err != nil {
+		return r, err
+	}
+	defer closeAll(cs)
+	var mu sync.Mutex
+	err = parallel(cs, func(i int, c *net.TCPConn) error {
+		h := newHist()
+		req := patternBuf(size)[i%patternPeriod:][:size]
+		resp := make([]byte, size)
+		var ops, sent, recv, unanswered int64
+		defer func() {
+			mu.Lock()
+			r.Hist.Merge(h)
+			r.Ops += ops
+			r.Sent += sent
+			r.Received += recv
+			r.Unanswered += unanswered
+			mu.Unlock()
+		}()
+		for time.Now().Before(end) && ctx.Err() == nil {
+			t0 := time.Now()
+			if _, err := c.Write(req); err != nil {
+				return fmt.Errorf("request %d: %w", ops+1, err)
+			}
+			sent += int64(size)
+			if _, err := io.ReadFull(c, resp); err != nil {
+				unanswered++
+				return fmt.Errorf("answer to request %d: %w", ops+1, err)
+			}
+			_ = h.RecordValue(int64(time.Since(t0)))
+			recv += int64(size)
+			if !bytes.Equal(resp, req) {
+				return fmt.Errorf("answer to request %d differs from the request", ops+1)
+			}
+			ops++
+		}
+		// FIN at once: under wasip1 a guest blocked on this connection
+		// stops every other one until it sees EOF.
+		return c.CloseWrite()
+	})
+	r.Elapsed = time.Since(start)
+	return r, err
+}
+
+// connChurn opens connections, each with one size-byte exchange, from
+// conns clients for d; then one more that ends the repetition.
+func connChurn(ctx context.Context, addr netip.AddrPort, size, conns int, d time.Duration) (clientResult, error) {
+	r := clientResult{Hist: newHist()}
+	start := time.Now()
+	end := start.Add(d)
+	var mu sync.Mutex
+	errs := make([]error, conns)
+	var wg sync.WaitGroup
+	for i := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h := newHist()
+			req := patternBuf(size)[:size]
+			req[0] = 'c'
+			resp := make([]byte, size)
+			var ops int64
+			defer func() {
+				mu.Lock()
+				r.Hist.Merge(h)
+				r.Ops += ops
+				r.Sent += ops * int64(size)
+				r.Received += ops * int64(size)
+				mu.Unlock()
+			}()
+			for time.Now().Before(end) && ctx.Err() == nil {
+				t0 := time.Now()
+				c, err := dial(ctx, addr)
+				if err != nil {
+					errs[i] = fmt.Errorf("connection %d: %w", ops+1, err)
+					return
+				}
+				_ = c.SetDeadline(end.Add(grace))
+				_, err = c.Write(req)
+				if err == nil {
+					_, err = io.ReadFull(c, resp)
+				}
+				if err == nil && !bytes.Equal(resp, req) {
+					err = errors.New("answer differs from the request")
+				}
+				if err == nil {
+					_, err = io.Copy(io.Discard, c) // the guest closes
+				}
+				c.Close()
+				if err != nil {
+					errs[i] = fmt.Errorf("connection %d: %w", ops+1, err)
+					return
+				}
+				_ = h.RecordValue(int64(time.Since(t0)))
+				ops++
+			}
+		}()
+	}
+	wg.Wait()
+	r.Elapsed = time.Since(start)
+	err := errors.Join(errs...)
+	// The end marker goes even after an error, so that the guest answers.
+	c, derr := dial(ctx, addr)
+	if derr != nil {
+		return r, errors.Join(err, fmt.Errorf("end marker: %w", derr))
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(grace))
+	marker := make([]byte, size)
+	marker[0] = 'q'
+	if _, werr := c.Write(marker); werr != nil {
+		err = errors.Join(err, fmt.Errorf("end marker: %w", werr))
+	}
+	return r, err
+}
+
+// idle holds one connection open with nothing to send for d, then
+// exchanges one byte.
+func idle(ctx context.Context, addr netip.AddrPort, d time.Duration) (clientResult, error) {
+	var r clientResult
+	start := time.Now()
+	c, err := dial(ctx, addr)
+	if err != nil {
+		return r, err
+	}
+	defer c.Close()
+	select {
+	case <-time.After(d):
+	case <-ctx.Done():
+		return r, ctx.Err()
+	}
+	_ = c.SetDeadline(time.Now().Add(grace))
+	one := []byte{'!'}
+	if _, err := c.Write(one); err != nil {
+		return r, fmt.Errorf("wake-up byte: %w", err)
+	}
+	if _, err := io.ReadFull(c, one); err != nil {
+		return r, fmt.Errorf("answer to the wake-up byte: %w", err)
+	}
+	r.Elapsed = time.Since(start)
+	r.Sent, r.Received, r.Ops = 1, 1, 1
+	return r, nil
+}
+
+// httpLoad sends GET / from conns keep-alive clients for d and checks each
+// body's length (and content, if verify); then ends the repetition.
+func httpLoad(ctx context.Context, addr netip.AddrPort, size, conns int, d time.Duration, verify bool) (clientResult, error) {
+	r := clientResult{Hist: newHist()}
+	url := "http://" + addr.String() + "/"
+	want := patternBuf(size)[:size]
+	start := time.Now()
+	end := start.Add(d)
+	var mu sync.Mutex
+	errs := make([]error, conns)
+	var wg sync.WaitGroup
+	for i := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// One transport, so one keep-alive connection, per client: it
+			// is closed as soon as this client is done, since under wasip1
+			// a guest blocked on it stops every other connection.
+			tr := &http.Transport{
+				MaxConnsPerHost:    1,
+				DisableCompression: true,
+				Proxy:              nil, // never a proxy from the environment
+			}
+			defer tr.CloseIdleConnections()
+			client := &http.Client{Transport: tr, Timeout: d + grace}
+			h := newHist()
+			var ops int64
+			defer func() {
+				mu.Lock()
+				r.Hist.Merge(h)
+				r.Ops += ops
+				r.Received += ops * int64(size)
+				mu.Unlock()
+			}()
+			for time.Now().Before(end) && ctx.Err() == nil {
+				t0 := time.Now()
+				resp, err := client.Get(url)
+				if err != nil {
+					errs[i] = fmt.Errorf("request %d: %w", ops+1, err)
+					return
+				}
+				body, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				switch {
+				case err != nil:
+					errs[i] = fmt.Errorf("body %d: %w", ops+1, err)
+				case resp.StatusCode != http.StatusOK:
+					errs[i] = fmt.Errorf("request %d: %s", ops+1, resp.Status)
+				case len(body) != size:
+					errs[i] = fmt.Errorf("body %d: %d bytes, want %d", ops+1, len(body), size)
+				case verify && !bytes.Equal(body, want):
+					errs[i] = fmt.Errorf("body %d differs from the pattern", ops+1)
+				}
+				if errs[i] != nil {
+					return
+				}
+				_ = h.RecordValue(int64(time.Since(t0)))
+				ops++
+			}
+		}()
+	}
+	wg.Wait()
+	r.Elapsed = time.Since(start)
+	err := errors.Join(errs...)
+	if eerr := httpEnd(ctx, addr); eerr != nil {
+		err = errors.Join(err, eerr)
+	}
+	return r, err
+}
+
+// httpEnd asks the guest to end the repetition, then dials once more: the
+// guest's accept loop sees the end on its next connection.
+func httpEnd(ctx context.Context, addr netip.AddrPort) error {
+	tr := &http.Transport{DisableKeepAlives: true, Proxy: nil}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: grace}
+	resp, err := client.Get("http://" + addr.String() + "/__nswasi/end")
+	if err != nil {
+		return fmt.Errorf("end request: %w", err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	c, err := dial(ctx, addr)
+	if err != nil {
+		return fmt.Errorf("wake-up dial: %w", err)
+	}
+	c.Close()
+	return nil
+}

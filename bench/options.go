@@ -1,0 +1,231 @@
+// Package bench is nswasi's benchmark engine: it runs the guest's workloads
+// (stream, rr, conn, idle, http) in four I/O modes (blocking, nonblocking,
+// poll, netpoll) under the runners, drives them from outside the sandbox,
+// and records throughput, latency, the sandbox's CPU and memory, the
+// guest's own I/O counts and, on request, WASI host-call counts — with
+// every repetition's raw figure — in results.json and bench.txt.
+//
+// One guest process serves one run (scenario × runner × mode × size ×
+// conns): a warm-up repetition, then the measured ones. The guest gets two
+// listeners, data and control; see scenarios/guest/workload.go for the
+// control protocol and RATIONALE.md for why.
+package bench
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/nswasi/nswasi/sandbox"
+	"github.com/nswasi/nswasi/sandbox/runners"
+	"github.com/nswasi/nswasi/scenarios"
+	"github.com/nswasi/nswasi/wasirun"
+)
+
+// Scenarios lists the workloads by the names --scenarios takes.
+var Scenarios = []string{"stream", "rr", "conn", "idle", "http"}
+
+// Modes lists the guest's I/O modes.
+var Modes = []string{"blocking", "nonblocking", "poll", "netpoll"}
+
+// Options say what to run and how.
+type Options struct {
+	// OutDir receives results.json and bench.txt; it is created if missing.
+	OutDir    string
+	Scenarios []string
+	Runners   []string
+	Modes     []string
+	// Sizes and Conns, when set, replace every scenario's defaults (idle
+	// always uses one byte and one connection; stream one connection
+	// unless Conns is given).
+	Sizes []int
+	Conns []int
+	// Reps is the number of measured repetitions per run.
+	Reps int
+	// Duration is the length of one repetition, Warmup of the unmeasured
+	// one before them.
+	Duration, Warmup time.Duration
+	// Engine is the wazero engine for the WASI runners.
+	Engine string
+	// TraceHostcalls adds, after each WASI run, the same run with WASI
+	// host calls counted.
+	TraceHostcalls bool
+	// PollTimeout bounds each readiness wait of the poll mode.
+	PollTimeout time.Duration
+	// Verify makes both ends check every byte against the pattern (slower;
+	// for tests). Byte counts are always checked.
+	Verify bool
+	// Peers runs iperf3, when installed, over the same paths.
+	Peers bool
+	// Quick marks a quick run in the recorded configuration.
+	Quick bool
+	// Guest holds the two guest builds.
+	Guest scenarios.Guest
+	// Runner configures the runners; its Wasi.Engine and TraceFile are set per run.
+	Runner runners.Config
+	// Progress, when set, receives one line per finished run.
+	Progress io.Writer
+}
+
+// Defaults fills unset options: the full sweep, or the quick one.
+func (o *Options) Defaults() {
+	if len(o.Scenarios) == 0 {
+		o.Scenarios = Scenarios
+	}
+	if len(o.Runners) == 0 {
+		o.Runners = runners.Names()
+	}
+	if len(o.Modes) == 0 {
+		o.Modes = Modes
+	}
+	if o.Reps == 0 {
+		o.Reps = 5
+		if o.Quick {
+			o.Reps = 3
+		}
+	}
+	if o.Duration == 0 {
+		o.Duration = 2 * time.Second
+		if o.Quick {
+			o.Duration = 300 * time.Millisecond
+		}
+	}
+	if o.Warmup == 0 {
+		o.Warmup = o.Duration / 4
+	}
+	if o.Engine == "" {
+		o.Engine = "compiler"
+	}
+	if o.PollTimeout == 0 {
+		o.PollTimeout = 10 * time.Millisecond
+	}
+}
+
+// Validate reports bad options as sandbox.BadInput.
+func (o *Options) Validate() error {
+	for _, s := range o.Scenarios {
+		if !slices.Contains(Scenarios, s) {
+			return sandbox.BadInput("unknown scenario %q (scenarios: %s)", s, strings.Join(Scenarios, ", "))
+		}
+	}
+	for _, m := range o.Modes {
+		if !slices.Contains(Modes, m) {
+			return sandbox.BadInput("unknown mode %q (modes: %s)", m, strings.Join(Modes, ", "))
+		}
+	}
+	for _, r := range o.Runners {
+		if _, ok := runners.Lookup(r); !ok {
+			return sandbox.BadInput("unknown runner %q (runners: %s)", r, strings.Join(runners.Names(), ", "))
+		}
+	}
+	if !slices.Contains(wasirun.Engines, o.Engine) {
+		return sandbox.BadInput("engine %q: want %s", o.Engine, strings.Join(wasirun.Engines, " or "))
+	}
+	for _, s := range o.Sizes {
+		if s < 1 || s > 64<<20 {
+			return sandbox.BadInput("size %d: want 1 B to 64 MiB", s)
+		}
+	}
+	for _, c := range o.Conns {
+		if c < 1 || c > 1024 {
+			return sandbox.BadInput("conns %d: want 1 to 1024", c)
+		}
+	}
+	if o.Reps < 1 || o.Reps > 1000 {
+		return sandbox.BadInput("reps %d: want 1 to 1000", o.Reps)
+	}
+	if o.Duration < 10*time.Millisecond || o.Duration > time.Hour {
+		return sandbox.BadInput("duration %s: want 10ms to 1h", o.Duration)
+	}
+	if o.OutDir == "" {
+		return sandbox.BadInput("no output directory")
+	}
+	return nil
+}
+
+// Case is one run's configuration.
+type Case struct {
+	Scenario  string // stream, rr, conn, idle, http
+	Direction string // stream: in | out
+	Runner    string
+	Mode      string
+	Size      int
+	Conns     int
+	Traced    bool
+}
+
+// guestScenario is the guest's first argument for c.
+func (c Case) guestScenario() string {
+	if c.Scenario == "stream" {
+		return "stream-" + c.Direction
+	}
+	return c.Scenario
+}
+
+func (c Case) String() string {
+	s := c.Scenario
+	if c.Direction != "" {
+		s += "-" + c.Direction
+	}
+	t := ""
+	if c.Traced {
+		t = " traced"
+	}
+	return fmt.Sprintf("%s %s %s size=%d conns=%d%s", s, c.Runner, c.Mode, c.Size, c.Conns, t)
+}
+
+// defaultSizes and defaultConns are the full sweep's; quickSizes and
+// quickConns the quick one's.
+var (
+	defaultSizes = map[string][]int{
+		"stream": {64, 1024, 16 << 10, 64 << 10, 1 << 20},
+		"rr":     {64, 1024, 16 << 10, 64 << 10, 1 << 20},
+		"conn":   {64},
+		"idle":   {1},
+		"http":   {64, 16 << 10, 1 << 20},
+	}
+	defaultConns = map[string][]int{"stream": {1}, "rr": {1, 16}, "conn": {1, 4}, "idle": {1}, "http": {1, 16}}
+	quickSizes   = map[string][]int{"stream": {64 << 10}, "rr": {64}, "conn": {64}, "idle": {1}, "http": {1024}}
+	quickConns   = map[string][]int{"stream": {1}, "rr": {4}, "conn": {1}, "idle": {1}, "http": {4}}
+)
+
+// Cases lists the runs in the order they are made: runners innermost, so
+// that the figures compared with each other are measured close in time.
+func (o *Options) Cases() []Case {
+	var out []Case
+	for _, sc := range o.Scenarios {
+		dirs := []string{""}
+		if sc == "stream" {
+			dirs = []string{"in", "out"}
+		}
+		sizes, conns := defaultSizes[sc], defaultConns[sc]
+		if o.Quick {
+			sizes, conns = quickSizes[sc], quickConns[sc]
+		}
+		if len(o.Sizes) > 0 && sc != "idle" {
+			sizes = o.Sizes
+		}
+		if len(o.Conns) > 0 && sc != "idle" {
+			conns = o.Conns
+		}
+		for _, d := range dirs {
+			for _, size := range sizes {
+				for _, n := range conns {
+					for _, m := range o.Modes {
+						for _, r := range o.Runners {
+							c := Case{Scenario: sc, Direction: d, Runner: r, Mode: m, Size: size, Conns: n}
+							out = append(out, c)
+							if info, _ := runners.Lookup(r); info.Wasm && o.TraceHostcalls {
+								c.Traced = true
+								out = append(out, c)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nswasi/nswasi/bench"
+	"github.com/nswasi/nswasi/internal/results"
+	"github.com/nswasi/nswasi/sandbox"
+	"github.com/nswasi/nswasi/sandbox/runners"
+)
+
+func init() {
+	register(command{"bench", "measure throughput, latency and CPU of every runner in four I/O modes", cmdBench})
+}
+
+func cmdBench(ctx context.Context, args []string) error {
+	fs := newFlagSet("bench",
+		"[--quick] [--out DIR] [--scenarios LIST] [--runners LIST] [--modes LIST] [--sizes LIST] [--conns LIST] [--reps N] [--duration D] [--engine E] [--trace-hostcalls]",
+		"sudo bin/nswasi bench --quick --out /tmp/bench")
+	var common commonFlags
+	common.register(fs)
+	quick := fs.Bool("quick", false, "every scenario × runner × mode, one small size, 3 short repetitions")
+	out := fs.String("out", "", "directory for results.json and bench.txt (default: results/bench-UNIXTIME)")
+	scen := fs.String("scenarios", "", "comma-separated: "+strings.Join(bench.Scenarios, ",")+" (default: all)")
+	list := fs.String("runners", "", "comma-separated runners (default: all)")
+	modes := fs.String("modes", "", "comma-separated: "+strings.Join(bench.Modes, ",")+" (default: all)")
+	sizes := fs.String("sizes", "", "comma-separated message/buffer sizes, e.g. 64,1K,64K,1M (default: per scenario)")
+	conns := fs.String("conns", "", "comma-separated connection counts (default: per scenario)")
+	reps := fs.Int("reps", 0, "measured repetitions per run (default 5; 3 with --quick)")
+	dur := fs.Duration("duration", 0, "length of one repetition (default 2s; 300ms with --quick)")
+	pollTimeout := fs.Duration("poll-timeout", 0, "bound on each readiness wait in poll mode (default 10ms)")
+	trace := fs.Bool("trace-hostcalls", false, "also run each WASI case with WASI host calls counted, and report the accounting's cost")
+	noPeers := fs.Bool("no-peers", false, "skip the iperf3 fidelity comparison")
+	guestDir := fs.String("guest-dir", "", "directory holding guest and guest.wasm (default: beside nswasi)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return sandbox.BadInput("unexpected argument %q (see nswasi bench --help)", fs.Arg(0))
+	}
+	o := bench.Options{
+		OutDir: *out, Quick: *quick, Reps: *reps, Duration: *dur, Engine: common.engine,
+		TraceHostcalls: *trace, PollTimeout: *pollTimeout, Peers: !*noPeers, Progress: os.Stderr,
+	}
+	var err error
+	if o.Scenarios, err = splitList(*scen); err != nil {
+		return err
+	}
+	if o.Modes, err = splitList(*modes); err != nil {
+		return err
+	}
+	if *list != "" {
+		if o.Runners, err = runners.ParseList(*list); err != nil {
+			return err
+		}
+	}
+	if o.Sizes, err = parseSizes(*sizes); err != nil {
+		return err
+	}
+	if o.Conns, err = parseInts("--conns", *conns); err != nil {
+		return err
+	}
+	if o.Runner, err = common.config(); err != nil {
+		return err
+	}
+	if o.OutDir == "" {
+		o.OutDir = "results/bench-" + strconv.FormatInt(nowUnix(), 10)
+	}
+	o.Defaults()
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	for _, n := range o.Runners {
+		if err := needRoot(n); err != nil {
+			return err
+		}
+	}
+	if o.Guest.Native, o.Guest.Wasm, err = guestPaths(*guestDir); err != nil {
+		return err
+	}
+	b, err := bench.Run(ctx, o)
+	if b != nil {
+		fmt.Println()
+		bench.Table(os.Stdout, b)
+		fmt.Printf("\nwrote %s/%s and %s/%s\n", o.OutDir, results.BenchFile, o.OutDir, bench.TextFile)
+	}
+	if code, ok := signalExit(); ok {
+		return exitError{code}
+	}
+	return err
+}
+
+func splitList(s string) ([]string, error) {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
+// parseSizes takes byte counts with an optional K or M suffix (binary).
+func parseSizes(s string) ([]int, error) {
+	fields, _ := splitList(s)
+	var out []int
+	for _, f := range fields {
+		mult := 1
+		switch {
+		case strings.HasSuffix(strings.ToUpper(f), "K"):
+			mult, f = 1<<10, f[:len(f)-1]
+		case strings.HasSuffix(strings.ToUpper(f), "M"):
+			mult, f = 1<<20, f[:len(f)-1]
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n <= 0 {
+			return nil, sandbox.BadInput("--sizes: %q is not a positive size (e.g. 64, 16K, 1M)", f)
+		}
+		out = append(out, n*mult)
+	}
+	return out, nil
+}
+
+func parseInts(flag, s string) ([]int, error) {
+	fields, _ := splitList(s)
+	var out []int
+	for _, f := range fields {
+		n, err := strconv.Atoi(f)
+		if err != nil || n <= 0 {
+			return nil, sandbox.BadInput("%s: %q is not a positive integer", flag, f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+func nowUnix() int64 { return time.Now().Unix() }

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"errors"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+)
+
+func init() { registerWorkload("http", httpServe) }
+
+// httpEndPath is the request that ends an http repetition.
+const httpEndPath = "/__nswasi/end"
+
+var errRepEnded = errors.New("repetition ended")
+
+// repListener hands net/http the granted listener's connections in the
+// workload's I/O mode. After the end request, the next connection (the
+// driver's wake-up dial) ends Serve; Close leaves the granted listener
+// open for the next repetition.
+type repListener struct {
+	ln    *modeListener
+	ended *atomic.Bool
+}
+
+func (l repListener) Accept() (net.Conn, error) {
+	c, err := l.ln.accept()
+	if err != nil {
+		return nil, err
+	}
+	if l.ended.Load() {
+		c.Close()
+		return nil, errRepEnded
+	}
+	return c, nil
+}
+
+func (l repListener) Close() error   { return nil }
+func (l repListener) Addr() net.Addr { return &net.TCPAddr{} }
+
+// httpServe serves a fixed w.size-byte body with net/http until the
+// driver asks for httpEndPath: requests per second and latency, and a
+// target for ordinary HTTP load generators too.
+func httpServe(w *workload, r *repReport) error {
+	body := patternBuf(w.size)[:w.size]
+	var ended atomic.Bool
+	var requests, out atomic.Int64
+	var active sync.WaitGroup
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(rw http.ResponseWriter, req *http.Request) {
+			if req.URL.Path == httpEndPath {
+				ended.Store(true)
+				rw.Header().Set("Connection", "close")
+				return
+			}
+			requests.Add(1)
+			rw.Header().Set("Content-Length", strconv.Itoa(len(body)))
+			n, _ := rw.Write(body)
+			out.Add(int64(n))
+		}),
+		ConnState: func(_ net.Conn, s http.ConnState) {
+			switch s {
+			case http.StateNew:
+				active.Add(1)
+			case http.StateClosed, http.StateHijacked:
+				active.Done()
+			}
+		},
+		ErrorLog: log.New(io.Discard, "", 0),
+	}
+	err := srv.Serve(repListener{w.ln, &ended})
+	active.Wait()
+	r.Conns = requests.Load()
+	r.BytesOut = out.Load()
+	if errors.Is(err, errRepEnded) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,280 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"runtime"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// I/O modes of the benchmark workloads. The same source runs under every
+// runner; only waitFD differs between Linux (poll(2)) and wasip1
+// (poll_oneoff, imported directly).
+const (
+	modeBlocking    = "blocking"    // blocking fd, plain read/write
+	modeNonblocking = "nonblocking" // O_NONBLOCK, retry on EAGAIN (yielding between tries)
+	modePoll        = "poll"        // O_NONBLOCK, readiness wait before every read/write/accept
+	modeNetpoll     = "netpoll"     // Go's net.Conn over the runtime netpoller
+)
+
+var ioModes = []string{modeBlocking, modeNonblocking, modePoll, modeNetpoll}
+
+// ioCounters are the guest's counts of its own I/O calls during one
+// repetition. In netpoll mode only reads and writes are visible: the
+// EAGAINs and waits happen inside the Go runtime.
+type ioCounters struct {
+	Reads    atomic.Int64
+	Writes   atomic.Int64
+	EAGAINs  atomic.Int64
+	Waits    atomic.Int64
+	Spurious atomic.Int64
+}
+
+var counters ioCounters
+
+func (c *ioCounters) reset() {
+	c.Reads.Store(0)
+	c.Writes.Store(0)
+	c.EAGAINs.Store(0)
+	c.Waits.Store(0)
+	c.Spurious.Store(0)
+	waitFailure.Store(nil)
+}
+
+// waitFailure keeps the first failed readiness wait of a repetition, so
+// that the report names it even where the failure only closed a
+// connection (net/http swallows connection errors).
+var waitFailure atomic.Pointer[error]
+
+// errWait marks a readiness wait that failed: the mode cannot work here.
+type errWait struct{ err error }
+
+func (e errWait) Error() string { return e.err.Error() }
+
+// wait blocks until fd is ready for reading (or writing) or the timeout
+// passes; it counts the wait. A negative timeout waits without bound.
+func wait(fd int, write bool, timeout time.Duration) (bool, error) {
+	counters.Waits.Add(1)
+	ready, err := waitFD(fd, write, timeout)
+	if err != nil {
+		if waitFailure.CompareAndSwap(nil, &err) {
+			fmt.Fprintf(os.Stderr, "guest: %s mode: readiness wait failed: %v\n", modePoll, err)
+		}
+		return false, errWait{err}
+	}
+	return ready, nil
+}
+
+// fdConn is a connection on a raw socket fd, read and written in one of
+// the raw modes with every call counted. It implements net.Conn so that
+// net/http can serve over it; deadlines are not supported (no-ops).
+type fdConn struct {
+	fd          int
+	mode        string
+	pollTimeout time.Duration
+	closed      bool
+}
+
+func (c *fdConn) Read(p []byte) (int, error) {
+	waited := false
+	for {
+		if c.mode == modePoll {
+			ready, err := wait(c.fd, false, c.pollTimeout)
+			if err != nil {
+				return 0, err
+			}
+			if !ready {
+				runtime.Gosched() // let other goroutines run: wasip1 has one thread
+				continue
+			}
+			waited = true
+		}
+		n, err := syscall.Read(c.fd, p)
+		counters.Reads.Add(1)
+		switch {
+		case errors.Is(err, syscall.EAGAIN):
+			counters.EAGAINs.Add(1)
+			if waited {
+				counters.Spurious.Add(1)
+				waited = false
+			}
+			runtime.Gosched()
+			continue
+		case errors.Is(err, syscall.EINTR):
+			continue
+		case err != nil:
+			return 0, err
+		case n == 0 && len(p) > 0:
+			return 0, io.EOF
+		}
+		return n, nil
+	}
+}
+
+func (c *fdConn) Write(p []byte) (int, error) {
+	written := 0
+	waited := false
+	for written < len(p) {
+		if c.mode == modePoll {
+			ready, err := wait(c.fd, true, c.pollTimeout)
+			if err != nil {
+				return written, err
+			}
+			if !ready {
+				runtime.Gosched() // let other goroutines run: wasip1 has one thread
+				continue
+			}
+			waited = true
+		}
+		n, err := syscall.Write(c.fd, p[written:])
+		counters.Writes.Add(1)
+		switch {
+		case errors.Is(err, syscall.EAGAIN):
+			counters.EAGAINs.Add(1)
+			if waited {
+				counters.Spurious.Add(1)
+				waited = false
+			}
+			runtime.Gosched()
+			continue
+		case errors.Is(err, syscall.EINTR):
+			continue
+		case err != nil:
+			return written, err
+		}
+		if n > 0 {
+			written += n
+		}
+		waited = false
+	}
+	return written, nil
+}
+
+// CloseWrite sends FIN.
+func (c *fdConn) CloseWrite() error { return syscall.Shutdown(c.fd, syscall.SHUT_WR) }
+
+// Close sends FIN first: see closeFD.
+func (c *fdConn) Close() error {
+	if c.closed {
+		return nil
+	}
+	c.closed = true
+	closeFD(c.fd)
+	return nil
+}
+
+func (c *fdConn) LocalAddr() net.Addr                { return &net.TCPAddr{} }
+func (c *fdConn) RemoteAddr() net.Addr               { return &net.TCPAddr{} }
+func (c *fdConn) SetDeadline(t time.Time) error      { return nil }
+func (c *fdConn) SetReadDeadline(t time.Time) error  { return nil }
+func (c *fdConn) SetWriteDeadline(t time.Time) error { return nil }
+
+// countedConn is a net.Conn of Go's net package with its calls counted.
+type countedConn struct{ net.Conn }
+
+func (c countedConn) Read(p []byte) (int, error) {
+	counters.Reads.Add(1)
+	return c.Conn.Read(p)
+}
+
+func (c countedConn) Write(p []byte) (int, error) {
+	counters.Writes.Add(1)
+	return c.Conn.Write(p)
+}
+
+func (c countedConn) CloseWrite() error {
+	if tc, ok := c.Conn.(*net.TCPConn); ok {
+		return tc.CloseWrite()
+	}
+	return nil
+}
+
+func (c countedConn) Close() error {
+	closeConn(c.Conn)
+	return nil
+}
+
+// modeListener accepts connections on a granted listener in one I/O mode.
+type modeListener struct {
+	fd          int
+	mode        string
+	pollTimeout time.Duration
+	netLn       net.Listener
+}
+
+func newModeListener(fd int, mode string, pollTimeout time.Duration) (*modeListener, error) {
+	l := &modeListener{fd: fd, mode: mode, pollTimeout: pollTimeout}
+	switch mode {
+	case modeBlocking:
+	case modeNonblocking, modePoll:
+		if err := syscall.SetNonblock(fd, true); err != nil {
+			return nil, fmt.Errorf("listener fd %d: set non-blocking: %w", fd, err)
+		}
+	case modeNetpoll:
+		ln, err := net.FileListener(os.NewFile(uintptr(fd), "listener"))
+		if err != nil {
+			return nil, fmt.Errorf("listener fd %d: %w", fd, err)
+		}
+		l.netLn = ln
+	default:
+		return nil, fmt.Errorf("unknown I/O mode %q (modes: %v)", mode, ioModes)
+	}
+	return l, nil
+}
+
+// accept returns the next connection, made ready for the mode.
+func (l *modeListener) accept() (net.Conn, error) {
+	if l.netLn != nil {
+		c, err := l.netLn.Accept()
+		if err != nil {
+			return nil, err
+		}
+		return countedConn{c}, nil
+	}
+	waited := false
+	for {
+		if l.mode == modePoll {
+			ready, err := wait(l.fd, false, l.pollTimeout)
+			if err != nil {
+				return nil, err
+			}
+			if !ready {
+				runtime.Gosched() // let other goroutines run: wasip1 has one thread
+				continue
+			}
+			waited = true
+		}
+		nfd, _, err := syscall.Accept(l.fd)
+		switch {
+		case errors.Is(err, syscall.EAGAIN):
+			counters.EAGAINs.Add(1)
+			if waited {
+				counters.Spurious.Add(1)
+				waited = false
+			}
+			runtime.Gosched()
+			continue
+		case errors.Is(err, syscall.EINTR), errors.Is(err, syscall.ECONNABORTED):
+			continue
+		case err != nil:
+			return nil, fmt.Errorf("accept: %w", err)
+		}
+		if l.mode != modeBlocking {
+			if err := syscall.SetNonblock(nfd, true); err != nil {
+				closeFD(nfd)
+				return nil, fmt.Errorf("accepted fd %d: set non-blocking: %w", nfd, err)
+			}
+		}
+		return &fdConn{fd: nfd, mode: l.mode, pollTimeout: l.pollTimeout}, nil
+	}
+}
+
+// peerGone says whether err only means the peer closed the connection.
+func peerGone(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}

@@ -1,0 +1,34 @@
+package main
+
+import (
+	"errors"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// waitFD waits with poll(2) until fd is readable (or writable) or the
+// timeout passes; a negative timeout waits without bound. It reports
+// whether poll said the fd is ready.
+func waitFD(fd int, write bool, timeout time.Duration) (bool, error) {
+	ev := int16(unix.POLLIN)
+	if write {
+		ev = unix.POLLOUT
+	}
+	ms := -1
+	if timeout >= 0 {
+		ms = int(timeout.Milliseconds())
+	}
+	fds := []unix.PollFd{{Fd: int32(fd), Events: ev}}
+	for {
+		n, err := unix.Poll(fds, ms)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return false, err
+		}
+		// POLLERR and POLLHUP count as ready: the next call reports them.
+		return n > 0 && fds[0].Revents != 0, nil
+	}
+}

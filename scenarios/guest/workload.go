@@ -1,0 +1,175 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"syscall"
+	"time"
+)
+
+// The benchmark workloads share one shape. The harness grants two
+// listeners: the first carries the workload's data, the second one control
+// connection. Over the control connection the driver asks for one
+// repetition at a time ("rep\n"); the guest serves that repetition on the
+// data listener until the driver ends it, then answers with one JSON line
+// of its counts. "quit\n" or EOF ends the guest. Control I/O happens only
+// while the data plane is quiet and uses plain blocking calls, so it works
+// the same in every runner and every mode — including under wasip1, where
+// one blocking call stops every goroutine.
+
+// workload is the configuration every workload gets, and its listener.
+type workload struct {
+	mode        string
+	size        int
+	conns       int
+	duration    time.Duration
+	pollTimeout time.Duration
+	verify      bool
+	ln          *modeListener
+}
+
+// repReport is the guest's answer to one "rep".
+type repReport struct {
+	Reads    int64  `json:"reads"`
+	Writes   int64  `json:"writes"`
+	EAGAINs  int64  `json:"eagains"`
+	Waits    int64  `json:"waits"`
+	Spurious int64  `json:"spurious"`
+	BytesIn  int64  `json:"bytes_in"`
+	BytesOut int64  `json:"bytes_out"`
+	Conns    int64  `json:"conns"`
+	Error    string `json:"error,omitempty"`
+}
+
+// repFunc serves one repetition and fills the byte and connection counts.
+type repFunc func(w *workload, r *repReport) error
+
+func registerWorkload(name string, fn repFunc) {
+	register(name, func(g grants, args []string) error { return runWorkload(g, name, args, fn) })
+}
+
+func runWorkload(g grants, name string, args []string, fn repFunc) error {
+	w := &workload{}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.StringVar(&w.mode, "mode", modeBlocking, "I/O mode: blocking | nonblocking | poll | netpoll")
+	fs.IntVar(&w.size, "size", 1024, "message or buffer size in bytes")
+	fs.IntVar(&w.conns, "conns", 1, "connections per repetition")
+	fs.DurationVar(&w.duration, "duration", time.Second, "how long the guest sends, where it decides (stream out)")
+	fs.DurationVar(&w.pollTimeout, "poll-timeout", 10*time.Millisecond, "readiness-wait timeout in poll mode (negative: no bound)")
+	fs.BoolVar(&w.verify, "verify", false, "check every received byte against the pattern")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if w.size < 1 || w.conns < 1 {
+		return fmt.Errorf("-size and -conns must be positive")
+	}
+	if len(g.listenFDs) < 2 {
+		return fmt.Errorf("workloads need two granted listeners (data, control), got %d", len(g.listenFDs))
+	}
+	var err error
+	if w.ln, err = newModeListener(g.listenFDs[0], w.mode, w.pollTimeout); err != nil {
+		return err
+	}
+	ctl, err := acceptBlocking(g.listenFDs[1])
+	if err != nil {
+		return fmt.Errorf("control: %w", err)
+	}
+	defer closeFD(ctl)
+	var line []byte
+	one := make([]byte, 1)
+	for {
+		n, err := syscall.Read(ctl, one)
+		if errors.Is(err, syscall.EINTR) {
+			continue
+		}
+		if err != nil || n == 0 {
+			return nil // the driver is gone: nothing left to report to
+		}
+		if one[0] != '\n' {
+			line = append(line, one[0])
+			continue
+		}
+		cmd := string(bytes.TrimSpace(line))
+		line = line[:0]
+		switch cmd {
+		case "quit":
+			return nil
+		case "rep":
+		default:
+			return fmt.Errorf("control: unknown command %q", cmd)
+		}
+		counters.reset()
+		var r repReport
+		if err := fn(w, &r); err != nil {
+			r.Error = err.Error()
+		}
+		if werr := waitFailure.Load(); werr != nil && r.Error == "" {
+			r.Error = "readiness wait failed: " + (*werr).Error()
+		}
+		r.Reads, r.Writes = counters.Reads.Load(), counters.Writes.Load()
+		r.EAGAINs, r.Waits, r.Spurious = counters.EAGAINs.Load(), counters.Waits.Load(), counters.Spurious.Load()
+		b, _ := json.Marshal(r)
+		if err := writeAllFD(ctl, append(b, '\n')); err != nil {
+			return fmt.Errorf("control: %w", err)
+		}
+	}
+}
+
+func acceptBlocking(fd int) (int, error) {
+	for {
+		c, _, err := syscall.Accept(fd)
+		if errors.Is(err, syscall.EINTR) || errors.Is(err, syscall.ECONNABORTED) {
+			continue
+		}
+		return c, err
+	}
+}
+
+func writeAllFD(fd int, p []byte) error {
+	for len(p) > 0 {
+		n, err := syscall.Write(fd, p)
+		if errors.Is(err, syscall.EINTR) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		p = p[n:]
+	}
+	return nil
+}
+
+// The byte at stream offset o is byte(o % patternPeriod): cheap to make
+// and to check, and a lost, doubled or reordered chunk shows.
+const patternPeriod = 251
+
+// patternBuf returns a buffer of size+patternPeriod pattern bytes; the
+// chunk for offset o is buf[o%patternPeriod:][:size].
+func patternBuf(size int) []byte {
+	b := make([]byte, size+patternPeriod)
+	for i := range b {
+		b[i] = byte(i % patternPeriod)
+	}
+	return b
+}
+
+// checkPattern reports the first byte of p that is not the pattern at
+// stream offset off.
+func checkPattern(p []byte, off int64) error {
+	for i, c := range p {
+		if want := byte((off + int64(i)) % patternPeriod); c != want {
+			return fmt.Errorf("byte %d of the stream is %d, want %d", off+int64(i), c, want)
+		}
+	}
+	return nil
+}
+
+// readFull reads exactly len(p) bytes; io.EOF only if none came.
+func readFull(r io.Reader, p []byte) error {
+	_, err := io.ReadFull(r, p)
+	return err
+}
