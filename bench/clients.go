@@ -18,7 +18,7 @@ import (
 
 // grace is how long the driver waits past a repetition's end for answers
 // still in flight before it calls the guest stuck.
-const grace = 3 * time.Second
+const grace = 1500 * time.Millisecond
 
 // clientResult is what the driver saw in one repetition.
 type clientResult struct {

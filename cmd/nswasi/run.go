@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -121,7 +123,11 @@ func cmdRun(ctx context.Context, args []string) error {
 			Quick: b.Preset == "quick", Guest: guest, Runner: cfg, Progress: stepWriter{pr},
 		}
 		o.Defaults()
-		pr.Phase("bench", len(o.Cases()))
+		steps := len(o.Cases())
+		if _, err := exec.LookPath("iperf3"); err == nil {
+			steps += 2 // the iperf3 peers: loopback and veth
+		}
+		pr.Phase("bench", steps)
 		_, err := bench.Run(ctx, o)
 		pr.Finish()
 		runErr = errors.Join(runErr, ignoreCancel(ctx, err))
@@ -197,13 +203,16 @@ func ignoreCancel(ctx context.Context, err error) error {
 	return err
 }
 
+// stepCount is a producer's own "[3/40] " prefix; the reporter adds its own.
+var stepCount = regexp.MustCompile(`^\[\d+/\d+\] `)
+
 // stepWriter turns the one-line-per-step progress output of the isolation
 // suite and the benchmarks into progress steps.
 type stepWriter struct{ pr progress.Reporter }
 
 func (w stepWriter) Write(p []byte) (int, error) {
 	for _, line := range strings.FieldsFunc(string(p), func(r rune) bool { return r == '\n' }) {
-		w.pr.Step(line)
+		w.pr.Step(stepCount.ReplaceAllString(line, ""))
 	}
 	return len(p), nil
 }
