@@ -28,6 +28,11 @@ test:
 bench: build
 	$(BIN)/nswasi bench --out results/bench-$$(date +%s)
 
+## report: remake the report of the newest run under results/ (or DIR=...)
+report: build
+	$(BIN)/nswasi report $${DIR:-$$(ls -d results/*/ | sort | tail -n 1)}
+
+## clean: remove what killed runs left behind, and the build
 clean:
 	-[ -x $(BIN)/nswasi ] && $(BIN)/nswasi clean
 	rm -rf $(BIN)

@@ -113,7 +113,7 @@ func TestWithoutRoot(t *testing.T) {
 	}{
 		{[]string{"exec", "--runner", "netns", "--listen", ":0", "--", filepath.Join(dir, "guest"), "echo"}, "runner netns creates network namespaces and needs root"},
 		{[]string{"exec", "--runner", "wasi+netns", "--listen", ":0", "--", filepath.Join(dir, "guest.wasm"), "echo"}, "runner wasi+netns creates network namespaces and needs root"},
-		{[]string{"run", "--runners", "native,netns", "--guest-dir", dir}, "runner netns creates network namespaces and needs root"},
+		{[]string{"run", "--quick", "--guest-dir", dir}, "run creates network namespaces and needs root"},
 		{[]string{"clean"}, "clean removes network namespaces and veth pairs and needs root"},
 	}
 	for _, c := range cases {
