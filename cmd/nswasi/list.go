@@ -6,13 +6,22 @@ import (
 	"os"
 	"text/tabwriter"
 
+	"github.com/nswasi/nswasi/isolation"
 	"github.com/nswasi/nswasi/sandbox"
 	"github.com/nswasi/nswasi/sandbox/runners"
 	"github.com/nswasi/nswasi/scenarios"
 )
 
 func init() {
-	register(command{"list", "list scenarios and runners", cmdList})
+	register(command{"list", "list scenarios, probes, runners and I/O modes", cmdList})
+}
+
+// modeSummaries says in one line what each of the guest's I/O modes does.
+var modeSummaries = map[string]string{
+	"blocking":    "a blocking fd: plain read, write and accept",
+	"nonblocking": "O_NONBLOCK, retrying on EAGAIN",
+	"poll":        "O_NONBLOCK plus a readiness wait before each call: poll(2) natively, poll_oneoff on WASI",
+	"netpoll":     "Go's net.Conn over the runtime netpoller: epoll natively, poll_oneoff inside Go's wasip1 runtime",
 }
 
 func cmdList(_ context.Context, args []string) error {
@@ -24,13 +33,24 @@ func cmdList(_ context.Context, args []string) error {
 		return sandbox.BadInput("unexpected argument %q (see nswasi list --help)", fs.Arg(0))
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SCENARIOS\t")
+	section := func(title string) { fmt.Fprintln(tw, title) } // no tab: each section aligns on its own
+	section("SCENARIOS (guest programs; bin/guest NAME)")
 	for _, s := range scenarios.All {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\n", s.Name, s.Kind, s.Summary)
 	}
-	fmt.Fprintln(tw, "RUNNERS\t")
+	section("PROBES (nswasi isolation --probes)")
+	for _, name := range isolation.ProbeNames() {
+		p, _ := isolation.Lookup(name)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", name, p.Info.Category, p.Info.Description)
+	}
+	section("RUNNERS")
 	for _, r := range runners.All {
-		fmt.Fprintf(tw, "  %s\t%s\n", r.Name, r.Summary)
+		fmt.Fprintf(tw, "  %s\t\t%s\n", r.Name, r.Summary)
+	}
+	fmt.Fprintf(tw, "  %s\t\t%s\n", "netns+fw", "netns plus a deny-by-default nftables firewall admitting only the granted listener (isolation suite)")
+	section("I/O MODES (nswasi bench --modes)")
+	for _, m := range []string{"blocking", "nonblocking", "poll", "netpoll"} {
+		fmt.Fprintf(tw, "  %s\t\t%s\n", m, modeSummaries[m])
 	}
 	return tw.Flush()
 }
