@@ -22,22 +22,10 @@ import (
 var guest scenarios.Guest
 
 func TestMain(m *testing.M) {
-	wasirun.ServeIfHost() // the wasi runners re-execute this test binary as their host
-	g, dir, err := testenv.BuildGuest()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	guest = g
-	code := m.Run()
-	os.RemoveAll(dir)
-	if os.Geteuid() == 0 {
-		if err := testenv.CheckNoObjects(); err != nil {
-			fmt.Fprintln(os.Stderr, "FAIL: after all tests:", err)
-			code = 1
-		}
-	}
-	os.Exit(code)
+	os.Exit(testenv.Main(m, func(g scenarios.Guest) error {
+		guest = g
+		return nil
+	}))
 }
 
 func tinyOptions(t *testing.T, runnerNames []string) bench.Options {

@@ -38,7 +38,7 @@ import (
 
 // Runners lists the runner configurations of the suite, the unsandboxed
 // control first. netns+fw is the netns runner plus a deny-by-default
-// firewall inside the namespace (nsrun.NetnsFirewall).
+// firewall inside the namespace (nsrun.Netns with Firewall).
 var Runners = []string{"native", "netns", "netns+fw", "wasi", "wasi+netns"}
 
 // Unprivileged is the uid and gid native guests run as unless Config.AsRoot
@@ -225,7 +225,7 @@ func (s *suite) runner(name string) (sandbox.Runner, error) {
 		if s.cfg.Leaks.NoFirewall {
 			return nsrun.Netns{Options: s.cfg.Runner.Namespace}, nil
 		}
-		return nsrun.NetnsFirewall{Options: s.cfg.Runner.Namespace}, nil
+		return nsrun.Netns{Options: s.cfg.Runner.Namespace, Firewall: true}, nil
 	}
 	return runners.New(name, s.cfg.Runner)
 }

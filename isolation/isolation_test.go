@@ -20,31 +20,19 @@ import (
 var guest scenarios.Guest
 
 func TestMain(m *testing.M) {
-	wasirun.ServeIfHost() // wasi hosts and the limit shim re-execute this binary
-	g, dir, err := testenv.BuildGuest()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	guest = g
-	if os.Geteuid() == 0 {
+	os.Exit(testenv.Main(m, func(g scenarios.Guest) error {
+		guest = g
+		if os.Geteuid() != 0 {
+			return nil
+		}
 		// Native guests run as uid 65534 and get their memory limit from
 		// the limit shim, which is this test binary: it must be reachable
 		// by that uid, but go test builds it in a 0700 directory.
 		if err := openToOthers(os.Args[0]); err != nil {
-			fmt.Fprintln(os.Stderr, "make the test binary executable for uid 65534:", err)
-			os.Exit(1)
+			return fmt.Errorf("make the test binary executable for uid 65534: %w", err)
 		}
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	if os.Geteuid() == 0 {
-		if err := testenv.CheckNoObjects(); err != nil {
-			fmt.Fprintln(os.Stderr, "FAIL: after all tests:", err)
-			code = 1
-		}
-	}
-	os.Exit(code)
+		return nil
+	}))
 }
 
 // openToOthers adds o+x to the directories above path inside the temp

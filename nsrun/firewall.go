@@ -1,16 +1,12 @@
 package nsrun
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"net/netip"
-	"os"
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/expr"
-	"github.com/nswasi/nswasi/sandbox"
 	"golang.org/x/sys/unix"
 )
 
@@ -120,41 +116,4 @@ func admitTCP(a netip.AddrPort) []expr.Any {
 		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: binaryutil.BigEndian.PutUint16(a.Port())},
 		&expr.Verdict{Kind: expr.VerdictAccept},
 	)
-}
-
-// NetnsFirewall is the netns runner plus Namespace.Firewall admitting only
-// the granted listeners: a network namespace made deny-by-default, as WASI
-// is. The firewall is in place before the guest starts.
-type NetnsFirewall struct {
-	Options Options
-}
-
-// Name implements sandbox.Runner.
-func (NetnsFirewall) Name() string { return "netns+fw" }
-
-// Start implements sandbox.Runner.
-func (r NetnsFirewall) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Guest, error) {
-	if err := checkNative(spec); err != nil {
-		return nil, err
-	}
-	ns, err := New(r.Options)
-	if err != nil {
-		return nil, err
-	}
-	var files []*os.File
-	var addrs []netip.AddrPort
-	err = ns.Do(func() error {
-		var err error
-		files, addrs, err = openListeners(spec.Listen, ns.PeerAddr.Addr())
-		return err
-	})
-	if err == nil {
-		if err = ns.Firewall(addrs); err != nil {
-			closeAll(files)
-		}
-	}
-	if err != nil {
-		return nil, errors.Join(err, ns.Close())
-	}
-	return startNative(ctx, spec, files, addrs, ns.Spawn, ns.Close)
 }

@@ -33,13 +33,21 @@ func (Native) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Guest, erro
 
 // Netns runs a native guest inside a fresh network namespace with a veth
 // pair to nswasi's namespace. The listeners are opened inside the namespace
-// by the harness and inherited.
+// by the harness and inherited. With Firewall, it is the "netns+fw" runner:
+// Namespace.Firewall admits only the granted listeners, making the
+// namespace deny-by-default as WASI is, before the guest starts.
 type Netns struct {
-	Options Options
+	Options  Options
+	Firewall bool
 }
 
 // Name implements sandbox.Runner.
-func (Netns) Name() string { return "netns" }
+func (r Netns) Name() string {
+	if r.Firewall {
+		return "netns+fw"
+	}
+	return "netns"
+}
 
 // Start implements sandbox.Runner.
 func (r Netns) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Guest, error) {
@@ -57,6 +65,11 @@ func (r Netns) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Guest, err
 		files, addrs, err = openListeners(spec.Listen, ns.PeerAddr.Addr())
 		return err
 	})
+	if err == nil && r.Firewall {
+		if err = ns.Firewall(addrs); err != nil {
+			closeAll(files)
+		}
+	}
 	if err != nil {
 		return nil, errors.Join(err, ns.Close())
 	}

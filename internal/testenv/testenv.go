@@ -11,6 +11,7 @@ import (
 
 	"github.com/nswasi/nswasi/nsrun"
 	"github.com/nswasi/nswasi/scenarios"
+	"github.com/nswasi/nswasi/wasirun"
 )
 
 // BuildGuest builds both guests into a fresh directory; call it from
@@ -56,4 +57,31 @@ func CheckNoObjects() error {
 		return fmt.Errorf("left behind: %v", objs)
 	}
 	return nil
+}
+
+// Main is the TestMain of a package whose tests start guests: it serves
+// the wazero host and the limit shim when this binary is re-executed as
+// one, builds both guests, calls setup with them, runs the tests, removes
+// the guests, and (as root) fails the run if any kernel object with the
+// nswasi prefix is left. It returns the exit code for os.Exit.
+func Main(m *testing.M, setup func(g scenarios.Guest) error) int {
+	wasirun.ServeIfHost()
+	g, dir, err := BuildGuest()
+	if err == nil && setup != nil {
+		err = setup(g)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.RemoveAll(dir)
+		return 1
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	if os.Geteuid() == 0 {
+		if err := CheckNoObjects(); err != nil {
+			fmt.Fprintln(os.Stderr, "FAIL: after all tests:", err)
+			code = 1
+		}
+	}
+	return code
 }
