@@ -15,7 +15,8 @@ const Alpha = 0.05
 
 // Change is one metric present in both result sets.
 type Change struct {
-	// Key names the run: scenario, runner, mode, size, connections, engine.
+	// Key names the run: scenario (with stream direction), runner, mode, size,
+	// connections, engine and whether host calls were traced.
 	Key            string
 	Metric, Unit   string
 	NA, NB         int
@@ -45,7 +46,7 @@ type Comparison struct {
 }
 
 func runKey(r results.Run) string {
-	k := fmt.Sprintf("%s %s %s", r.Scenario, r.Runner, r.Mode)
+	k := fmt.Sprintf("%s %s %s", scenarioName(r), r.Runner, r.Mode)
 	if r.Size > 0 {
 		k += " " + humanBytes(r.Size)
 	}
@@ -54,6 +55,9 @@ func runKey(r results.Run) string {
 	}
 	if r.Engine != "" {
 		k += " " + r.Engine
+	}
+	if r.Traced {
+		k += " traced"
 	}
 	return k + " " + r.Metric
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"time"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -56,63 +57,97 @@ func throughputFigure(d *Data) (*Figure, string) {
 		return nil, title + ": no successful stream runs in the results"
 	}
 	v := mainVariant(all)
-	modes := modesIn(onlyVariant(all, v))
-	runners := runnersIn(onlyVariant(all, v))
+	all = onlyVariant(all, v)
+	modes, runners, sizes, dirs := modesIn(all), runnersIn(all), sizesIn(all), directionsIn(all)
 	styles := stylesFor(runners)
-	sizes := sizesIn(onlyVariant(all, v))
+	oneSize := len(sizes) == 1
 	f := &Figure{Name: "throughput", Title: title + " against message size (mean, 95% CI)", sharedY: true,
 		legend: lineLegend(styles)}
+	if oneSize {
+		// One point per runner: a line plot would be a column of dots over
+		// one tick, so runners sit side by side within each mode instead.
+		f.Title = title + " at " + humanBytes(sizes[0]) + " messages (mean, 95% CI)"
+		f.legend = dotLegend(styles)
+		f.panelW = 4.6 * vg.Inch
+	}
 	for _, src := range d.benches() {
-		runs := onlyVariant(runsOf(src, "stream"), v)
-		var row []*plot.Plot
-		for _, m := range modes {
-			p := newPlot(panelTitle(d, src, m, failedRunners(runs, m)), "message size", "throughput (Gbit/s, log)")
-			drew := false
-			for i, r := range runners {
-				var pts ciPoints
-				for _, sz := range sizes {
-					run, found := find(runs, r, m, sz)
-					if !found || !ok(run) {
-						continue
+		srcRuns := onlyVariant(runsOf(src, "stream"), v)
+		for _, dir := range dirs {
+			runs := onlyDirection(srcRuns, dir)
+			if oneSize {
+				g := perRunnerMode(runs, modes, runners, sizes[0], false, func(r results.Run) (float64, float64, float64) {
+					if !ok(r) {
+						return math.NaN(), math.NaN(), math.NaN()
 					}
-					s := summary(run)
-					// log10 on a linear axis; see groupedPlot. A CI reaching
-					// below zero is clipped to a hundredth of the mean.
-					lo := math.Max(s.CILow, s.Mean/100)
-					pts.xy = append(pts.xy, plotter.XY{X: float64(sz), Y: math.Log10(s.Mean / gbit)})
-					pts.lo, pts.hi = append(pts.lo, math.Log10(lo/gbit)), append(pts.hi, math.Log10(s.CIHigh/gbit))
-				}
-				if len(pts.xy) == 0 {
+					s := summary(r)
+					// A CI reaching below zero cannot be drawn on a log axis; clip it.
+					return s.Mean / gbit, math.Max(s.CILow, s.Mean/100) / gbit, s.CIHigh / gbit
+				})
+				g.dots = true
+				if g.empty() {
+					f.panels = append(f.panels, []*plot.Plot{nil})
 					continue
 				}
-				drew = true
-				l, _ := plotter.NewLine(pts.xy)
-				l.LineStyle = styles[i].lineStyle()
-				sc, _ := plotter.NewScatter(pts.xy)
-				sc.GlyphStyle = styles[i].glyphStyle()
-				eb, _ := plotter.NewYErrorBars(pts)
-				eb.LineStyle = styles[i].lineStyle()
-				eb.LineStyle.Dashes = nil
-				eb.CapWidth = vg.Points(6)
-				p.Add(l, eb, sc)
-			}
-			if !drew {
-				row = append(row, nil)
+				f.panels = append(f.panels, []*plot.Plot{groupedPlot(panelTitle(d, src, directionLabel(dir), nil),
+					"I/O mode", "throughput (Gbit/s, log)", g, true)})
 				continue
 			}
-			p.Add(plotter.NewGrid())
-			p.X.Scale = plot.LogScale{}
-			p.X.Tick.Marker = sizeTicks(sizes)
-			p.X.Min, p.X.Max = float64(sizes[0])/1.5, float64(sizes[len(sizes)-1])*1.5
-			p.Y.Tick.Marker = decadeTicks{}
-			p.Y.Min, p.Y.Max = p.Y.Min-0.15, p.Y.Max+0.15
-			row = append(row, p)
+			var row []*plot.Plot
+			for _, m := range modes {
+				p := newPlot(panelTitle(d, src, directionLabel(dir)+" · "+m, failedRunners(runs, m)), "message size", "throughput (Gbit/s, log)")
+				drew := false
+				for i, r := range runners {
+					var pts ciPoints
+					for _, sz := range sizes {
+						run, found := find(runs, r, m, sz)
+						if !found || !ok(run) {
+							continue
+						}
+						s := summary(run)
+						// log10 on a linear axis; see groupedPlot. A CI reaching
+						// below zero is clipped to a hundredth of the mean.
+						lo := math.Max(s.CILow, s.Mean/100)
+						pts.xy = append(pts.xy, plotter.XY{X: float64(sz), Y: math.Log10(s.Mean / gbit)})
+						pts.lo, pts.hi = append(pts.lo, math.Log10(lo/gbit)), append(pts.hi, math.Log10(s.CIHigh/gbit))
+					}
+					if len(pts.xy) == 0 {
+						continue
+					}
+					drew = true
+					l, _ := plotter.NewLine(pts.xy)
+					l.LineStyle = styles[i].lineStyle()
+					sc, _ := plotter.NewScatter(pts.xy)
+					sc.GlyphStyle = styles[i].glyphStyle()
+					eb, _ := plotter.NewYErrorBars(pts)
+					eb.LineStyle = styles[i].lineStyle()
+					eb.LineStyle.Dashes = nil
+					eb.CapWidth = vg.Points(6)
+					p.Add(l, eb, sc)
+				}
+				if !drew {
+					row = append(row, nil)
+					continue
+				}
+				p.Add(plotter.NewGrid())
+				p.X.Scale = plot.LogScale{}
+				p.X.Tick.Marker = sizeTicks(sizes)
+				p.X.Min, p.X.Max = float64(sizes[0])/1.5, float64(sizes[len(sizes)-1])*1.5
+				p.Y.Tick.Marker = decadeTicks{}
+				p.Y.Min, p.Y.Max = p.Y.Min-0.15, p.Y.Max+0.15
+				row = append(row, p)
+			}
+			f.panels = append(f.panels, row)
 		}
-		f.panels = append(f.panels, row)
 	}
-	f.Caption = fmt.Sprintf("Stream throughput (%s) for each message size: one panel per I/O mode, one line per runner; "+
-		"whiskers are the 95%% confidence interval of the mean (Student's t on the repetitions). "+
-		"A runner named in a panel title as failed has no successful run there.", v)
+	if oneSize {
+		f.Caption = fmt.Sprintf("Stream throughput (%s, %s messages, untraced runs): one row per direction, runners side by side "+
+			"within each I/O mode; log scale, whiskers are the 95%% confidence interval of the mean (Student's t on the repetitions). "+
+			"\"failed\" marks a runner whose run there recorded an error and no repetition.", v, humanBytes(sizes[0]))
+	} else {
+		f.Caption = fmt.Sprintf("Stream throughput (%s, untraced runs) for each message size: one row per direction, one panel per I/O mode, "+
+			"one line per runner; whiskers are the 95%% confidence interval of the mean (Student's t on the repetitions). "+
+			"A runner named in a panel title as failed has no successful run there.", v)
+	}
 	return f, ""
 }
 
@@ -236,7 +271,7 @@ func latencyFigure(d *Data, scenario string) (*Figure, string) {
 		f.panels = append(f.panels, row)
 	}
 	f.Caption = fmt.Sprintf("%s latency (%s) over all repetitions: p50, p99 and p99.9 per runner and I/O mode, in microseconds. "+
-		"Percentiles are pooled over the repetitions, so they carry no confidence interval.", scenario, v)
+		"Percentiles are pooled over the repetitions of untraced runs, so they carry no confidence interval.", scenario, v)
 	return f, ""
 }
 
@@ -258,28 +293,36 @@ func cpuPerGBFigure(d *Data) (*Figure, string) {
 	}
 	v := mainVariant(all)
 	all = onlyVariant(all, v)
-	modes, runners, sizes := modesIn(all), runnersIn(all), sizesIn(all)
-	f := &Figure{Name: "cpu-per-gb", Title: "Stream: CPU seconds per GB moved, per message size", legend: barLegend(stylesFor(runners))}
-	for _, src := range d.benches() {
-		runs := onlyVariant(runsOf(src, "stream"), v)
-		var row []*plot.Plot
-		for _, sz := range sizes {
-			g := perRunnerMode(runs, modes, runners, sz, false, func(r results.Run) (float64, float64, float64) {
-				if !has(r) {
-					return math.NaN(), math.NaN(), math.NaN()
-				}
-				return r.CPU.PerGB, math.NaN(), math.NaN()
-			})
-			if g.empty() {
-				row = append(row, nil)
-				continue
-			}
-			row = append(row, groupedPlot(panelTitle(d, src, humanBytes(sz)+" messages", nil), "I/O mode", "CPU (s per GB)", g, false))
-		}
-		f.panels = append(f.panels, row)
+	modes, runners, sizes, dirs := modesIn(all), runnersIn(all), sizesIn(all), directionsIn(all)
+	f := &Figure{Name: "cpu-per-gb", Title: "Stream: CPU seconds per GB moved, per direction and message size", legend: barLegend(stylesFor(runners))}
+	if len(sizes) == 1 {
+		f.panelW = 4.6 * vg.Inch // one column: room for the title
 	}
-	f.Caption = fmt.Sprintf("CPU time (user + system) of the sandbox process per 10⁹ bytes moved, in stream runs (%s), "+
-		"one panel per message size; each panel has its own scale.", v)
+	for _, src := range d.benches() {
+		srcRuns := onlyVariant(runsOf(src, "stream"), v)
+		for _, dir := range dirs {
+			runs := onlyDirection(srcRuns, dir)
+			var row []*plot.Plot
+			for _, sz := range sizes {
+				g := perRunnerMode(runs, modes, runners, sz, false, func(r results.Run) (float64, float64, float64) {
+					if !has(r) {
+						return math.NaN(), math.NaN(), math.NaN()
+					}
+					return r.CPU.PerGB, math.NaN(), math.NaN()
+				})
+				if g.empty() {
+					row = append(row, nil)
+					continue
+				}
+				row = append(row, groupedPlot(panelTitle(d, src, directionLabel(dir)+" · "+humanBytes(sz)+" messages", nil),
+					"I/O mode", "CPU (s per GB)", g, false))
+			}
+			f.panels = append(f.panels, row)
+		}
+	}
+	f.Caption = fmt.Sprintf("CPU time (user + system) of the sandbox process per 10⁹ bytes moved, in untraced stream runs (%s), "+
+		"one row per direction, one panel per message size; each panel has its own scale. "+
+		"\"failed\" marks a run that recorded an error and no repetition.", v)
 	return f, ""
 }
 
@@ -331,7 +374,7 @@ func cpuPer1kFigure(d *Data) (*Figure, string) {
 		}
 		f.panels = append(f.panels, row)
 	}
-	f.Caption = "CPU time (user + system) of the sandbox process per 1,000 requests answered (" + strings.Join(variants, "; ") + ")."
+	f.Caption = "CPU time (user + system) of the sandbox process per 1,000 requests answered, in untraced runs (" + strings.Join(variants, "; ") + ")."
 	return f, ""
 }
 
@@ -364,7 +407,8 @@ func idleFigure(d *Data) (*Figure, string) {
 		f.panels = append(f.panels, []*plot.Plot{groupedPlot(panelTitle(d, src, "idle", nil), "I/O mode", "CPU (ms per s, log)", g, true)})
 	}
 	f.Caption = fmt.Sprintf("CPU the sandbox process burns while its connections are idle (%s), in milliseconds of CPU per second "+
-		"of wall time (1000 = one core busy); log scale, whiskers are the 95%% CI of the mean.", v)
+		"of wall time (1000 = one core busy), untraced runs; log scale, whiskers are the 95%% CI of the mean. "+
+		"A log axis has no zero: a runner that burned no measurable CPU is written as \"0\" at the foot of its slot.", v)
 	return f, ""
 }
 
@@ -392,36 +436,126 @@ func hostcallFunctions(runs []results.Run) []string {
 	return names
 }
 
-// messages is the denominator of per-message rates: the guest's message
-// count when it has one, else its read and write calls.
-func messages(r results.Run) (n int64, perMessage bool) {
-	if r.Counters == nil {
-		return 0, false
+// Denominators of per-operation host-call rates, best first.
+const (
+	perMessage   = iota // Counters.Messages: the guest's own count
+	perOperation        // Detail["ops"]: operations the driver completed in the measured repetitions
+	perReadWrite        // the guest's read and write calls
+	perNothing
+)
+
+// denominator returns what a run's host calls can be divided by, of the
+// given kind or the best it has when kind is -1.
+func denominator(r results.Run, kind int) (n float64, got int) {
+	if (kind < 0 || kind == perMessage) && r.Counters != nil && r.Counters.Messages > 0 {
+		return float64(r.Counters.Messages), perMessage
 	}
-	if r.Counters.Messages > 0 {
-		return r.Counters.Messages, true
+	if kind < 0 || kind == perOperation {
+		if v, isNum := number(r.Detail["ops"]); isNum && v > 0 {
+			return v, perOperation
+		}
 	}
-	return r.Counters.Reads + r.Counters.Writes, false
+	if (kind < 0 || kind == perReadWrite) && r.Counters != nil && r.Counters.Reads+r.Counters.Writes > 0 {
+		return float64(r.Counters.Reads + r.Counters.Writes), perReadWrite
+	}
+	return 0, perNothing
+}
+
+// number reads a number from a run's Detail: float64 once loaded from
+// JSON, an integer when built in memory.
+func number(v any) (float64, bool) {
+	switch n := v.(type) {
+	case float64:
+		return n, true
+	case int64:
+		return float64(n), true
+	case int:
+		return float64(n), true
+	}
+	return 0, false
+}
+
+// commonDenominator is the best kind every run with host calls has, so one
+// figure never mixes two.
+func commonDenominator(runs []results.Run) int {
+	kind := perMessage
+	for _, r := range runs {
+		if len(r.Hostcalls) == 0 {
+			continue
+		}
+		if _, got := denominator(r, -1); got > kind {
+			kind = got
+		}
+	}
+	return kind
+}
+
+func denominatorName(kind int) string {
+	switch kind {
+	case perMessage:
+		return "message"
+	case perOperation:
+		return "operation"
+	default:
+		return "guest read/write"
+	}
+}
+
+// lifeCaveat says that host calls cover the guest's whole life while
+// operations cover only the measured repetitions, with the warm-up's share
+// of the driven time when the configuration records it.
+func lifeCaveat(d *Data) string {
+	t := "Host calls are counted over the guest's whole life (start-up and warm-up included), operations only over the measured repetitions, " +
+		"so a rate is an upper bound"
+	for _, s := range d.benches() {
+		w, errW := time.ParseDuration(fmt.Sprint(s.Bench.Config["warmup"]))
+		du, errD := time.ParseDuration(fmt.Sprint(s.Bench.Config["duration"]))
+		reps, isNum := number(s.Bench.Config["reps"])
+		if errW == nil && errD == nil && isNum && reps > 0 && du > 0 {
+			t += fmt.Sprintf(" (%s: the warm-up is %.0f%% of the driven time)", s.Label, 100*w.Seconds()/(w.Seconds()+reps*du.Seconds()))
+		}
+	}
+	return t + "."
 }
 
 // wasiView is one scenario view of the host-call figures.
 type wasiView struct {
-	scenario string
-	size     int
-	anySize  bool // every size (rr has one)
-	label    string
+	scenario  string
+	direction string
+	size      int
+	anySize   bool // every size (rr has one)
+	label     string
+}
+
+func (v wasiView) has(r results.Run) bool {
+	return r.Scenario == v.scenario && r.Direction == v.direction && (v.anySize || r.Size == v.size)
 }
 
 // wasiPanels are the scenario views the host-call figures use: stream at
-// its largest size, and rr.
+// its largest size in each direction, and rr.
 func wasiPanels(d *Data) []wasiView {
 	var out []wasiView
-	stream := allRuns(d, "stream")
-	if sz, found := largestSize(withHostcalls(stream)); found {
-		out = append(out, wasiView{"stream", sz, false, "stream " + humanBytes(sz)})
+	stream := withHostcalls(allHostcallRuns(d, "stream"))
+	for _, dir := range directionsIn(stream) {
+		if sz, found := largestSize(onlyDirection(stream, dir)); found {
+			label := "stream"
+			if dir != "" {
+				label += " " + dir
+			}
+			out = append(out, wasiView{"stream", dir, sz, false, label + " " + humanBytes(sz)})
+		}
 	}
-	if len(withHostcalls(allRuns(d, "rr"))) > 0 {
-		out = append(out, wasiView{"rr", 0, true, "rr"})
+	if len(allHostcallRuns(d, "rr")) > 0 {
+		out = append(out, wasiView{"rr", "", 0, true, "rr"})
+	}
+	return out
+}
+
+// allHostcallRuns gathers one scenario's runs with host calls over every source.
+func allHostcallRuns(d *Data, scenario string) []results.Run {
+	var out []results.Run
+	for _, s := range d.benches() {
+		out = append(out, hostcallRunsOf(s, scenario)...)
 	}
 	return out
 }
@@ -437,7 +571,7 @@ func withHostcalls(runs []results.Run) []results.Run {
 }
 
 func hostcallsFigure(d *Data) (*Figure, string) {
-	const title = "WASI host calls per message"
+	const title = "WASI host calls per operation"
 	views := wasiPanels(d)
 	if len(views) == 0 {
 		return nil, title + ": no runs with traced host calls in the results"
@@ -449,25 +583,20 @@ func hostcallsFigure(d *Data) (*Figure, string) {
 	funcs := hostcallFunctions(traced)
 	styles := stylesFor(funcs)
 	wasiRunners := runnersIn(traced)
-	allPerMessage := true
-	for _, r := range traced {
-		if _, pm := messages(r); !pm {
-			allPerMessage = false
-		}
+	kind := commonDenominator(traced)
+	if kind == perNothing {
+		return nil, title + ": no traced run has a message, operation or read/write count to divide by"
 	}
-	unit := "host calls per message"
-	if !allPerMessage {
-		unit = "host calls per guest read/write"
-	}
-	f := &Figure{Name: "hostcalls-per-message", Title: "WASI host calls per message, by function", legend: barLegend(styles), panelW: 3.6 * vg.Inch}
+	unit := "host calls per " + denominatorName(kind)
+	f := &Figure{Name: "hostcalls-per-message", Title: "WASI host calls per " + denominatorName(kind) + ", by function",
+		legend: barLegend(styles), panelW: 3.6 * vg.Inch}
 	for _, src := range d.benches() {
-		var row []*plot.Plot
 		for _, view := range views {
-			runs := withHostcalls(runsOf(src, view.scenario))
+			var row []*plot.Plot
 			for _, wr := range wasiRunners {
 				var mine []results.Run
-				for _, r := range runs {
-					if r.Runner == wr && (view.anySize || r.Size == view.size) {
+				for _, r := range withHostcalls(src.Bench.Runs) {
+					if r.Runner == wr && view.has(r) {
 						mine = append(mine, r)
 					}
 				}
@@ -478,12 +607,9 @@ func hostcallsFigure(d *Data) (*Figure, string) {
 						if r.Mode != mode {
 							continue
 						}
-						n, _ := messages(r)
+						n, _ := denominator(r, kind)
 						if n == 0 {
 							continue
-						}
-						if !allPerMessage {
-							n = r.Counters.Reads + r.Counters.Writes
 						}
 						for s, fn := range funcs {
 							var calls int64
@@ -496,25 +622,50 @@ func hostcallsFigure(d *Data) (*Figure, string) {
 							} else if hc, found := r.Hostcalls[fn]; found {
 								calls = hc.Calls
 							}
-							g.set(s, m, float64(calls)/float64(n))
+							g.set(s, m, float64(calls)/n)
 						}
 					}
 				}
 				if g.empty() {
+					row = append(row, nil)
 					continue
 				}
 				row = append(row, groupedPlot(panelTitle(d, src, view.label+" · "+wr, nil), "I/O mode", unit, g, false))
 			}
+			f.panels = append(f.panels, row)
 		}
-		f.panels = append(f.panels, row)
 	}
-	if len(f.panels) == 0 || f.cols() == 0 {
-		return nil, title + ": no traced run has a message or read/write count to divide by"
+	if !anyPanel(f.panels) {
+		return nil, title + ": no traced run has a message, operation or read/write count to divide by"
 	}
-	f.Caption = "WASI host calls made per " + strings.TrimPrefix(unit, "host calls per ") +
-		", by function (the four most called by name, the rest as \"other\"), for each WASI runner and I/O mode. " +
-		"Modes whose runs failed have no bars."
+	f.Caption = "WASI host calls made per " + denominatorName(kind) + denominatorNote(kind) +
+		", by function (the four most called by name, the rest as \"other\"), one row per workload, one panel per WASI runner, from the traced runs. " +
+		"Modes whose traced runs failed are left out. "
+	if kind != perReadWrite {
+		f.Caption += lifeCaveat(d)
+	}
 	return f, ""
+}
+
+func anyPanel(panels [][]*plot.Plot) bool {
+	for _, r := range panels {
+		for _, p := range r {
+			if p != nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func denominatorNote(kind int) string {
+	switch kind {
+	case perOperation:
+		return " (what the driver completed: a chunk of the message size for stream, a transaction for rr)"
+	case perReadWrite:
+		return " (the guest's own read and write calls: the run recorded no message or operation count)"
+	}
+	return ""
 }
 
 func pollTimeFigure(d *Data) (*Figure, string) {
@@ -533,14 +684,13 @@ func pollTimeFigure(d *Data) (*Figure, string) {
 		return nil, title + ": no run traced any poll_oneoff call"
 	}
 	runners := runnersIn(traced)
-	f := &Figure{Name: "poll-oneoff-time", Title: "Mean time per poll_oneoff host call", legend: barLegend(stylesFor(runners))}
+	f := &Figure{Name: "poll-oneoff-time", Title: "Mean time per poll_oneoff host call", legend: dotLegend(stylesFor(runners))}
 	for _, src := range d.benches() {
 		var row []*plot.Plot
 		for _, view := range views {
-			runs := runsOf(src, view.scenario)
 			var mine []results.Run
-			for _, r := range runs {
-				if has(r) && (view.anySize || r.Size == view.size) {
+			for _, r := range src.Bench.Runs {
+				if has(r) && view.has(r) {
 					mine = append(mine, r)
 				}
 			}
@@ -549,16 +699,33 @@ func pollTimeFigure(d *Data) (*Figure, string) {
 				return float64(hc.TotalNS) / float64(hc.Calls) / 1e3, math.NaN(), math.NaN()
 			})
 			if g.empty() {
-				row = append(row, nil)
-				continue
+				continue // this workload made no poll_oneoff call
 			}
-			row = append(row, groupedPlot(panelTitle(d, src, view.label, nil), "I/O mode", "µs per poll_oneoff call", g, false))
+			g.dots = true
+			row = append(row, groupedPlot(panelTitle(d, src, view.label, nil), "I/O mode", "µs per poll_oneoff call (log)", g, true))
 		}
 		f.panels = append(f.panels, row)
 	}
-	f.Caption = "Total time spent in poll_oneoff divided by its number of calls, per WASI runner and I/O mode " +
-		"(only modes that call poll_oneoff appear)."
+	f.Caption = "Total time spent in poll_oneoff divided by its number of calls, per WASI runner and I/O mode, from the traced runs " +
+		"(only workloads and modes that call poll_oneoff appear); log scale, since a wait that sleeps its whole timeout " +
+		"costs milliseconds where an answered one costs under a microsecond."
+	if pt := pollTimeouts(d); pt != "" {
+		f.Caption += " The poll mode's readiness timeout was " + pt + "."
+	}
 	return f, ""
+}
+
+// pollTimeouts lists the poll_timeout each source's configuration records.
+func pollTimeouts(d *Data) string {
+	var out []string
+	for _, s := range d.benches() {
+		if v, found := s.Bench.Config["poll_timeout"]; found {
+			if t := fmt.Sprint(v); indexOf(out, t) < 0 {
+				out = append(out, t)
+			}
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // spurious is the fraction of readiness waits after which the next read or
@@ -572,43 +739,44 @@ func spurious(c *results.Counters) (float64, bool) {
 
 func spuriousFigure(d *Data) (*Figure, string) {
 	const title = "Spurious readiness"
-	type view struct{ scenario, label string }
-	var views []view
-	var all []results.Run
-	for _, sc := range []string{"stream", "rr", "http"} {
+	counted := func(r results.Run) bool { _, has := spurious(r.Counters); return has && ok(r) }
+	// One panel per scenario (stream per direction) in which a successful
+	// run counted readiness waits.
+	var views []string
+	var withWaits, all []results.Run
+	for _, sc := range []string{"stream", "rr", "conn", "idle", "http"} {
 		runs := allRuns(d, sc)
-		if anyWith(runs, func(r results.Run) bool { _, ok := spurious(r.Counters); return ok }) {
-			views = append(views, view{sc, sc})
-			all = append(all, runs...)
+		for _, r := range runs {
+			if counted(r) {
+				withWaits = append(withWaits, r)
+				if n := scenarioName(r); indexOf(views, n) < 0 {
+					views = append(views, n)
+				}
+			}
 		}
+		all = append(all, runs...)
 	}
 	if len(views) == 0 {
-		return nil, title + ": no run counted readiness waits"
+		return nil, title + ": no successful run counted readiness waits"
 	}
-	var withWaits []results.Run
-	for _, r := range all {
-		if _, ok := spurious(r.Counters); ok {
-			withWaits = append(withWaits, r)
-		}
-	}
+	sort.SliceStable(views, func(i, j int) bool { return viewOrder(views[i]) < viewOrder(views[j]) })
 	modes, runners := modesIn(withWaits), runnersIn(all)
 	f := &Figure{Name: "spurious-readiness", Title: "Spurious readiness: waits that woke to nothing", legend: barLegend(stylesFor(runners))}
 	for _, src := range d.benches() {
 		var row []*plot.Plot
 		for _, vw := range views {
-			runs := runsOf(src, vw.scenario)
 			g := newGrouped(modes, stylesFor(runners))
 			for s, r := range runners {
 				for m, mode := range modes {
 					var sp, waits int64
 					failed := false
-					for _, run := range runs {
-						if run.Runner != r || run.Mode != mode {
+					for _, run := range measuredRuns(src) {
+						if scenarioName(run) != vw || run.Runner != r || run.Mode != mode {
 							continue
 						}
-						if run.Counters != nil {
+						if counted(run) {
 							sp, waits = sp+run.Counters.Spurious, waits+run.Counters.Waits
-						} else if run.Error != "" {
+						} else if !ok(run) && run.Error != "" {
 							failed = true
 						}
 					}
@@ -623,16 +791,27 @@ func spuriousFigure(d *Data) (*Figure, string) {
 				row = append(row, nil)
 				continue
 			}
-			p := groupedPlot(panelTitle(d, src, vw.label, nil), "I/O mode", "spurious wake-ups (% of waits)", g, false)
+			p := groupedPlot(panelTitle(d, src, vw, nil), "I/O mode", "spurious wake-ups (% of waits)", g, false)
 			p.Y.Max = math.Max(p.Y.Max, 10)
 			row = append(row, p)
 		}
 		f.panels = append(f.panels, row)
 	}
-	f.Caption = "Share of readiness waits (poll or netpoller wake-ups) after which the guest's next read or write returned EAGAIN, " +
-		"from the guest's own counters summed over all repetitions (and, for stream, over all message sizes). " +
-		"Only modes that wait for readiness appear; native and WASI runners side by side."
+	f.Caption = "Share of readiness waits after which the guest's next read, write or accept returned EAGAIN, " +
+		"from the guest's own counters summed over the repetitions of successful untraced runs (and, for stream, over all message sizes). " +
+		"Only modes whose waits the guest sees appear (poll; in netpoll the waits happen inside the Go runtime); " +
+		"\"failed\" marks a run that recorded an error, whose counters are not a rate."
 	return f, ""
+}
+
+// viewOrder sorts scenario names as the benchmark lists them.
+func viewOrder(name string) int {
+	for i, n := range []string{"stream", "stream in", "stream out", "rr", "conn", "idle", "http"} {
+		if n == name {
+			return i
+		}
+	}
+	return 100
 }
 
 func fidelityFigure(d *Data) (*Figure, string) {

@@ -2,8 +2,10 @@ package report
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/nswasi/nswasi/internal/results"
 )
@@ -24,6 +26,7 @@ func findings(d *Data) []string {
 		latencyFindings(s, add)
 		spuriousFindings(s, add)
 		hostcallFindings(s, add)
+		tracedCostFinding(s, add)
 		for _, p := range s.Bench.Peers {
 			if p.Ratio > 0 {
 				add("Fidelity: nswasi's native stream reaches %.2f× the throughput of %s on the %s path (%s Gbit/s for %s).",
@@ -73,62 +76,77 @@ func extremes(ps []pick) (lo, hi pick) {
 func rm(r results.Run) string { return r.Runner + " / " + r.Mode }
 
 func throughputFindings(s *Source, add func(string, ...any)) {
-	runs := runsOf(s, "stream")
-	runs = onlyVariant(runs, mainVariant(runs))
-	for _, wr := range []string{"wasi", "wasi+netns"} {
-		var ps []pick
-		for _, w := range runs {
-			if w.Runner != wr || !ok(w) {
+	all := runsOf(s, "stream")
+	all = onlyVariant(all, mainVariant(all))
+	for _, dir := range directionsIn(all) {
+		runs := onlyDirection(all, dir)
+		name := directionLabel(dir)
+		for _, wr := range []string{"wasi", "wasi+netns"} {
+			var ps []pick
+			for _, w := range runs {
+				if w.Runner != wr || !ok(w) {
+					continue
+				}
+				if nat, found := find(runs, "native", w.Mode, w.Size); found && ok(nat) {
+					ps = append(ps, pick{fmt.Sprintf("%s, %s", w.Mode, humanBytes(w.Size)), summary(w).Mean / summary(nat).Mean})
+				}
+			}
+			if len(ps) == 0 {
 				continue
 			}
-			if nat, found := find(runs, "native", w.Mode, w.Size); found && ok(nat) {
-				ps = append(ps, pick{fmt.Sprintf("%s, %s", w.Mode, humanBytes(w.Size)), summary(w).Mean / summary(nat).Mean})
+			lo, hi := extremes(ps)
+			add("%s: throughput of %s relative to native ranges from %s (%s) to %s (%s) over %d mode × size pairs.",
+				upperFirst(name), wr, ratioCell(lo.value), lo.label, ratioCell(hi.value), hi.label, len(ps))
+		}
+		var best pick
+		for _, r := range runs {
+			if ok(r) && summary(r).Mean > best.value {
+				best = pick{fmt.Sprintf("%s at %s", rm(r), humanBytes(r.Size)), summary(r).Mean}
 			}
 		}
-		if len(ps) == 0 {
-			continue
+		if best.value > 0 {
+			add("%s: highest throughput %s, %s Gbit/s (mean).", upperFirst(name), best.label, num(best.value/gbit))
 		}
-		lo, hi := extremes(ps)
-		add("Stream throughput of %s relative to native ranges from %.2f (%s) to %.2f (%s) over %d mode × size pairs.",
-			wr, lo.value, lo.label, hi.value, hi.label, len(ps))
-	}
-	var best pick
-	for _, r := range runs {
-		if ok(r) && summary(r).Mean > best.value {
-			best = pick{fmt.Sprintf("%s at %s", rm(r), humanBytes(r.Size)), summary(r).Mean}
-		}
-	}
-	if best.value > 0 {
-		add("Highest stream throughput: %s, %s Gbit/s (mean).", best.label, num(best.value/gbit))
 	}
 }
 
-func cpuFindings(s *Source, add func(string, ...any)) {
-	runs := runsOf(s, "stream")
-	runs = onlyVariant(runs, mainVariant(runs))
-	var withCPU []results.Run
-	for _, r := range runs {
-		if r.CPU != nil && r.CPU.PerGB > 0 {
-			withCPU = append(withCPU, r)
-		}
+func upperFirst(s string) string {
+	if s == "" {
+		return s
 	}
-	if sz, found := largestSize(withCPU); found {
-		var ps []pick
-		for _, r := range withCPU {
-			if r.Size == sz {
-				ps = append(ps, pick{rm(r), r.CPU.PerGB})
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func cpuFindings(s *Source, add func(string, ...any)) {
+	all := runsOf(s, "stream")
+	all = onlyVariant(all, mainVariant(all))
+	for _, dir := range directionsIn(all) {
+		var withCPU []results.Run
+		for _, r := range onlyDirection(all, dir) {
+			if r.CPU != nil && r.CPU.PerGB > 0 {
+				withCPU = append(withCPU, r)
 			}
 		}
-		lo, hi := extremes(ps)
-		add("CPU per GB at %s messages: highest %s, %s s/GB; lowest %s, %s s/GB.", humanBytes(sz), hi.label, num(hi.value), lo.label, num(lo.value))
-	}
-	if len(withCPU) > 0 {
-		var ps []pick
-		for _, r := range withCPU {
-			ps = append(ps, pick{fmt.Sprintf("%s at %s", rm(r), humanBytes(r.Size)), r.CPU.PerGB})
+		sizes := sizesIn(withCPU)
+		for _, sz := range sizes {
+			var ps []pick
+			for _, r := range withCPU {
+				if r.Size == sz {
+					ps = append(ps, pick{rm(r), r.CPU.PerGB})
+				}
+			}
+			lo, hi := extremes(ps)
+			add("%s: CPU per GB at %s messages: highest %s, %s s/GB; lowest %s, %s s/GB.",
+				upperFirst(directionLabel(dir)), humanBytes(sz), hi.label, num(hi.value), lo.label, num(lo.value))
 		}
-		_, hi := extremes(ps)
-		add("Highest CPU per GB over all stream runs: %s, %s s/GB.", hi.label, num(hi.value))
+		if len(sizes) > 1 {
+			var ps []pick
+			for _, r := range withCPU {
+				ps = append(ps, pick{fmt.Sprintf("%s at %s", rm(r), humanBytes(r.Size)), r.CPU.PerGB})
+			}
+			_, hi := extremes(ps)
+			add("%s: highest CPU per GB over all sizes: %s, %s s/GB.", upperFirst(directionLabel(dir)), hi.label, num(hi.value))
+		}
 	}
 	for _, sc := range []string{"rr", "http"} {
 		var ps []pick
@@ -142,15 +160,27 @@ func cpuFindings(s *Source, add func(string, ...any)) {
 			add("CPU per 1,000 %s requests: highest %s, %s s; lowest %s, %s s.", sc, hi.label, num(hi.value), lo.label, num(lo.value))
 		}
 	}
+	var busy []string
 	var ps []pick
 	for _, r := range runsOf(s, "idle") {
-		if ok(r) {
-			ps = append(ps, pick{rm(r), summary(r).Mean * 1e3})
+		if !ok(r) {
+			continue
+		}
+		v := summary(r).Mean * 1e3
+		ps = append(ps, pick{rm(r), v})
+		if v >= 100 {
+			busy = append(busy, fmt.Sprintf("%s %s", rm(r), num(v)))
 		}
 	}
 	if len(ps) > 0 {
-		lo, hi := extremes(ps)
-		add("Idle CPU: highest %s, %s ms of CPU per second; lowest %s, %s ms per second.", hi.label, num(hi.value), lo.label, num(lo.value))
+		t := "Idle CPU (ms of CPU per second of wall time, 1000 = one core): "
+		if len(busy) > 0 {
+			t += fmt.Sprintf("%d of %d configurations burn at least 100 ms/s — %s", len(busy), len(ps), strings.Join(busy, "; "))
+		} else {
+			t += fmt.Sprintf("none of %d configurations burns 100 ms/s or more", len(ps))
+		}
+		lo, _ := extremes(ps)
+		add("%s; the lowest is %s at %s ms/s.", t, lo.label, num(lo.value))
 	}
 }
 
@@ -175,11 +205,17 @@ func latencyFindings(s *Source, add func(string, ...any)) {
 func spuriousFindings(s *Source, add func(string, ...any)) {
 	type key struct{ runner, mode string }
 	sp, waits := map[key]int64{}, map[key]int64{}
-	for _, r := range s.Bench.Runs {
-		if r.Counters != nil && r.Counters.Waits > 0 {
+	scen := map[key][]string{}
+	for _, r := range measuredRuns(s) {
+		// A failed run's counters stop at its failure (often a wait that
+		// failed outright): no rate to quote.
+		if ok(r) && r.Counters != nil && r.Counters.Waits > 0 {
 			k := key{r.Runner, r.Mode}
 			sp[k] += r.Counters.Spurious
 			waits[k] += r.Counters.Waits
+			if n := scenarioName(r); indexOf(scen[k], n) < 0 {
+				scen[k] = append(scen[k], n)
+			}
 		}
 	}
 	var keys []key
@@ -195,7 +231,8 @@ func spuriousFindings(s *Source, add func(string, ...any)) {
 	})
 	var wasi, native []string
 	for _, k := range keys {
-		t := fmt.Sprintf("%s / %s %.1f%% of %d waits", k.runner, k.mode, 100*float64(sp[k])/float64(waits[k]), waits[k])
+		t := fmt.Sprintf("%s / %s %.1f%% of %d waits (%s)", k.runner, k.mode, 100*float64(sp[k])/float64(waits[k]), waits[k],
+			strings.Join(scen[k], ", "))
 		if isWASIRunner(k.runner) {
 			wasi = append(wasi, t)
 		} else {
@@ -212,33 +249,97 @@ func spuriousFindings(s *Source, add func(string, ...any)) {
 
 func hostcallFindings(s *Source, add func(string, ...any)) {
 	var parts []string
-	for _, r := range s.Bench.Runs {
-		if r.Scenario != "rr" {
-			continue
-		}
+	for _, r := range hostcallRunsOf(s, "rr") {
 		if hc, found := r.Hostcalls["poll_oneoff"]; found && hc.Calls > 0 {
 			parts = append(parts, fmt.Sprintf("%s %s µs", rm(r), num(float64(hc.TotalNS)/float64(hc.Calls)/1e3)))
 		}
 	}
 	if len(parts) > 0 {
-		add("Mean time per poll_oneoff call in rr: %s.", strings.Join(parts, "; "))
+		add("Mean time per poll_oneoff call in rr (traced runs): %s.", strings.Join(parts, "; "))
 	}
+	traced := withHostcalls(s.Bench.Runs)
+	kind := commonDenominator(traced)
 	var pm []pick
-	for _, r := range s.Bench.Runs {
-		n, perMessage := messages(r)
-		if !perMessage || len(r.Hostcalls) == 0 || n == 0 {
-			continue
+	for _, r := range traced {
+		n, _ := denominator(r, kind)
+		if n == 0 || r.Scenario == "idle" {
+			continue // idle completes one operation per repetition: no rate
 		}
 		var calls int64
 		for _, hc := range r.Hostcalls {
 			calls += hc.Calls
 		}
-		pm = append(pm, pick{fmt.Sprintf("%s %s%s", r.Scenario, rm(r), sizeSuffix(r)), float64(calls) / float64(n)})
+		pm = append(pm, pick{fmt.Sprintf("%s %s%s", scenarioName(r), rm(r), sizeSuffix(r)), float64(calls) / n})
 	}
 	if len(pm) > 0 {
 		lo, hi := extremes(pm)
-		add("WASI host calls per message range from %.2f (%s) to %.2f (%s).", lo.value, lo.label, hi.value, hi.label)
+		add("WASI host calls per %s%s range from %.2f (%s) to %.2f (%s); calls include start-up and warm-up.",
+			denominatorName(kind), denominatorNote(kind), lo.value, lo.label, hi.value, hi.label)
 	}
+}
+
+// tracedCostFinding states what the host-call accounting itself costs:
+// traced_ratio (traced median / untraced median of the same configuration)
+// over the runs whose metric is a rate (more is better), against the width
+// of the untraced runs' confidence intervals.
+func tracedCostFinding(s *Source, add func(string, ...any)) {
+	var ratios, halfWidths []float64
+	inside := 0
+	for _, t := range s.Bench.Runs {
+		if !t.Traced || t.TracedRatio <= 0 || !ok(t) || t.Scenario == "idle" {
+			continue
+		}
+		ratios = append(ratios, t.TracedRatio)
+		u, found := untracedTwin(s, t)
+		if !found || !ok(u) {
+			continue
+		}
+		us := summary(u)
+		if us.N > 1 && us.Mean > 0 {
+			halfWidths = append(halfWidths, (us.CIHigh-us.CILow)/2/us.Mean)
+			if m := summary(t).Median; m >= us.CILow && m <= us.CIHigh {
+				inside++
+			}
+		}
+	}
+	if len(ratios) == 0 {
+		return
+	}
+	sort.Float64s(ratios)
+	med := median(ratios)
+	t := fmt.Sprintf("Cost of host-call accounting: traced runs reached a median %.2f× the untraced median of the same configuration "+
+		"(range %.2f–%.2f over %d rate runs; 1 = no cost)", med, ratios[0], ratios[len(ratios)-1], len(ratios))
+	if len(halfWidths) > 0 {
+		sort.Float64s(halfWidths)
+		hw := median(halfWidths)
+		t += fmt.Sprintf(". The untraced runs' 95%% CIs are ±%.0f%% of the mean (median half-width), and %d of %d traced medians fall inside "+
+			"their untraced CI", 100*hw, inside, len(halfWidths))
+		if math.Abs(med-1) <= hw {
+			t += ", so the cost is within the noise of these repetitions"
+		} else {
+			t += ", so the cost stands out of the noise"
+		}
+	}
+	add("%s.", t)
+}
+
+// untracedTwin is the untraced run of a traced run's configuration.
+func untracedTwin(s *Source, t results.Run) (results.Run, bool) {
+	for _, r := range s.Bench.Runs {
+		if !r.Traced && r.Scenario == t.Scenario && r.Direction == t.Direction && r.Runner == t.Runner && r.Mode == t.Mode &&
+			r.Size == t.Size && r.Conns == t.Conns && r.Engine == t.Engine && r.Metric == t.Metric {
+			return r, true
+		}
+	}
+	return results.Run{}, false
+}
+
+func median(sorted []float64) float64 {
+	n := len(sorted)
+	if n%2 == 1 {
+		return sorted[n/2]
+	}
+	return (sorted[n/2-1] + sorted[n/2]) / 2
 }
 
 func sizeSuffix(r results.Run) string {
@@ -248,14 +349,39 @@ func sizeSuffix(r results.Run) string {
 	return ""
 }
 
+// errorLimit is how much of an error string a finding or table quotes.
+const errorLimit = 150
+
+// conciseError cuts an error to about errorLimit characters at a word
+// boundary, with an ellipsis; results.json keeps the whole text.
+func conciseError(e string) string {
+	e = strings.Join(strings.Fields(e), " ")
+	if len(e) <= errorLimit {
+		return e
+	}
+	cut := strings.LastIndexByte(e[:errorLimit], ' ')
+	if cut < errorLimit/2 {
+		cut = errorLimit
+		for cut > 0 && !utf8.RuneStart(e[cut]) {
+			cut--
+		}
+	}
+	return strings.TrimRight(e[:cut], " ,;:|") + " …"
+}
+
 func errorFindings(s *Source, add func(string, ...any)) {
 	type key struct{ runner, mode string }
 	count := map[key]int{}
 	first := map[key]string{}
+	scen := map[key][]string{}
 	var keys []key
-	total := 0
+	total, tracedFailed := 0, 0
 	for _, r := range s.Bench.Runs {
 		if r.Error == "" {
+			continue
+		}
+		if r.Traced {
+			tracedFailed++
 			continue
 		}
 		total++
@@ -265,13 +391,21 @@ func errorFindings(s *Source, add func(string, ...any)) {
 			first[k] = r.Error
 		}
 		count[k]++
+		if n := scenarioName(r); indexOf(scen[k], n) < 0 {
+			scen[k] = append(scen[k], n)
+		}
 	}
-	if total == 0 {
+	if total+tracedFailed == 0 {
 		return
 	}
 	var parts []string
 	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%s / %s: %d (e.g. %q)", k.runner, k.mode, count[k], first[k]))
+		parts = append(parts, fmt.Sprintf("%s / %s: %d (%s; e.g. “%s”)", k.runner, k.mode, count[k], strings.Join(scen[k], ", "),
+			conciseError(first[k])))
 	}
-	add("%d of %d runs recorded an error — %s.", total, len(s.Bench.Runs), strings.Join(parts, "; "))
+	t := fmt.Sprintf("%d of %d untraced runs recorded an error — %s", total, len(measuredRuns(s)), strings.Join(parts, "; "))
+	if tracedFailed > 0 {
+		t += fmt.Sprintf(". %d traced run(s) also recorded an error", tracedFailed)
+	}
+	add("%s.", t)
 }

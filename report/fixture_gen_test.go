@@ -80,33 +80,39 @@ func (h fixtureHost) bench() *results.Bench {
 	for _, r := range fixtureRunners {
 		for _, m := range fixtureModes {
 			failing := isWASI(r) && m == "netpoll"
-			// stream: one run per size.
-			for _, size := range fixtureSizes {
-				// bytes/s: per-call overhead dominates small messages.
-				perCall := 2.2e-6 / runnerFactor[r] / modeFactor[m]
-				bps := h.speed * float64(size) / (perCall + float64(size)/6e9)
-				run := results.Run{Scenario: "stream", Runner: r, Mode: m, Size: size, Conns: 1, Engine: "compiler",
-					Metric: "throughput", Unit: "bytes/s"}
-				if failing {
-					run.Error = notPollable
+			// stream: one run per direction and size.
+			for _, dir := range []string{"in", "out"} {
+				for _, size := range fixtureSizes {
+					// bytes/s: per-call overhead dominates small messages.
+					perCall := 2.2e-6 / runnerFactor[r] / modeFactor[m]
+					if dir == "out" {
+						perCall *= 1.3
+					}
+					bps := h.speed * float64(size) / (perCall + float64(size)/6e9)
+					run := results.Run{Scenario: "stream", Direction: dir, Runner: r, Mode: m, Size: size, Conns: 1, Engine: engineOf(r),
+						Metric: "throughput", Unit: "bytes/s"}
+					if failing {
+						run.Error = notPollable
+						b.Runs = append(b.Runs, run, h.traced(rng, run, 0))
+						continue
+					}
+					run.Reps = noisy(bps, 0.04)
+					if h.partial && dir == "in" && r == "wasi+netns" && m == "poll" && size == 131072 {
+						run.Reps = run.Reps[:2]
+						run.Error = "repetition 3: context deadline exceeded after 15s"
+					}
+					run.Summary = results.Summarize(run.Reps)
+					bytes := run.Summary.Mean * fixtureDuration * float64(len(run.Reps))
+					msgs := int64(bytes / float64(size))
+					cpu := bytes / 1e9 * (0.35 + 0.25*(1-runnerFactor[r])) * (64 / math.Sqrt(float64(size)) / 8)
+					run.CPU = &results.CPU{UserS: cpu * 0.4, SysS: cpu * 0.6, PerGB: cpu / (bytes / 1e9), MaxRSSByte: 12 << 20}
+					run.Counters = h.counters(rng, r, m, msgs)
+					run.Detail = map[string]any{"ops": msgs}
 					b.Runs = append(b.Runs, run)
-					continue
+					if isWASI(r) {
+						b.Runs = append(b.Runs, h.traced(rng, run, msgs))
+					}
 				}
-				run.Reps = noisy(bps, 0.04)
-				if h.partial && r == "wasi+netns" && m == "poll" && size == 131072 {
-					run.Reps = run.Reps[:2]
-					run.Error = "repetition 3: context deadline exceeded after 15s"
-				}
-				run.Summary = results.Summarize(run.Reps)
-				bytes := run.Summary.Mean * fixtureDuration * float64(len(run.Reps))
-				msgs := int64(bytes / float64(size))
-				cpu := bytes / 1e9 * (0.35 + 0.25*(1-runnerFactor[r])) * (64 / math.Sqrt(float64(size)) / 8)
-				run.CPU = &results.CPU{UserS: cpu * 0.4, SysS: cpu * 0.6, PerGB: cpu / (bytes / 1e9), MaxRSSByte: 12 << 20}
-				run.Counters = h.counters(rng, r, m, msgs)
-				if isWASI(r) {
-					run.Hostcalls = h.hostcalls(rng, m, msgs, run.Counters)
-				}
-				b.Runs = append(b.Runs, run)
 			}
 			// rr: requests per second with latency percentiles.
 			for _, sc := range []string{"rr", "http"} {
@@ -117,10 +123,10 @@ func (h fixtureHost) bench() *results.Bench {
 				if sc == "http" {
 					lat *= 2.5
 				}
-				run := results.Run{Scenario: sc, Runner: r, Mode: m, Size: 64, Conns: 1, Engine: "compiler", Metric: "tps", Unit: "1/s"}
+				run := results.Run{Scenario: sc, Runner: r, Mode: m, Size: 64, Conns: 1, Engine: engineOf(r), Metric: "tps", Unit: "1/s"}
 				if failing {
 					run.Error = notPollable
-					b.Runs = append(b.Runs, run)
+					b.Runs = append(b.Runs, run, h.traced(rng, run, 0))
 					continue
 				}
 				run.Reps = noisy(1e9/lat, 0.03)
@@ -135,13 +141,14 @@ func (h fixtureHost) bench() *results.Bench {
 				cpu := reqs / 1000 * 0.011 / runnerFactor[r]
 				run.CPU = &results.CPU{UserS: cpu * 0.45, SysS: cpu * 0.55, Per1kReq: cpu / (reqs / 1000), MaxRSSByte: 11 << 20}
 				run.Counters = h.counters(rng, r, m, int64(reqs))
-				if isWASI(r) {
-					run.Hostcalls = h.hostcalls(rng, m, int64(reqs), run.Counters)
-				}
+				run.Detail = map[string]any{"ops": int64(reqs)}
 				b.Runs = append(b.Runs, run)
+				if isWASI(r) {
+					b.Runs = append(b.Runs, h.traced(rng, run, int64(reqs)))
+				}
 			}
 			// conn: connections per second.
-			run := results.Run{Scenario: "conn", Runner: r, Mode: m, Size: 0, Conns: 1, Engine: "compiler", Metric: "conns", Unit: "1/s"}
+			run := results.Run{Scenario: "conn", Runner: r, Mode: m, Size: 0, Conns: 1, Engine: engineOf(r), Metric: "conns", Unit: "1/s"}
 			if failing {
 				run.Error = notPollable
 			} else {
@@ -150,7 +157,7 @@ func (h fixtureHost) bench() *results.Bench {
 			}
 			b.Runs = append(b.Runs, run)
 			// idle: CPU seconds per second with 100 idle connections.
-			run = results.Run{Scenario: "idle", Runner: r, Mode: m, Size: 0, Conns: 100, Engine: "compiler", Metric: "idle_cpu", Unit: "s/s"}
+			run = results.Run{Scenario: "idle", Runner: r, Mode: m, Size: 0, Conns: 100, Engine: engineOf(r), Metric: "idle_cpu", Unit: "s/s"}
 			idle := 0.0004
 			if isWASI(r) && m == "poll" {
 				idle = 0.021 // a poll loop that wakes on every spurious readiness
@@ -172,6 +179,40 @@ func (h fixtureHost) bench() *results.Bench {
 		{Tool: "iperf3", Path: "veth", BPS: 4.2e9 * h.speed, Ratio: 0.88 + 0.02*rng.Float64(), Detail: "iperf3 over the nswasi veth pair, -t 5 -l 128K"},
 	}
 	return b
+}
+
+// engineOf is what the benchmark records: wazero's engine for a WASI
+// runner, "native" for the others.
+func engineOf(runner string) string {
+	if isWASI(runner) {
+		return "compiler"
+	}
+	return "native"
+}
+
+// traced is the traced repeat of an untraced WASI run, as --trace-hostcalls
+// makes it: host calls counted, a little slower, and traced_ratio set.
+// Like the guest, it does not fill Counters.Messages: the denominator is
+// Detail["ops"].
+func (h fixtureHost) traced(rng *rand.Rand, run results.Run, ops int64) results.Run {
+	t := run
+	t.Traced = true
+	if run.Error != "" && len(run.Reps) == 0 {
+		return t
+	}
+	slow := 0.93 + 0.04*rng.Float64()
+	t.Reps = make([]float64, len(run.Reps))
+	for i, v := range run.Reps {
+		t.Reps[i] = v * slow
+	}
+	t.Summary = results.Summarize(t.Reps)
+	t.TracedRatio = t.Summary.Median / run.Summary.Median
+	c := *run.Counters
+	c.Messages = 0
+	t.Counters = &c
+	t.Hostcalls = h.hostcalls(rng, run.Mode, ops, &c)
+	t.Detail = map[string]any{"ops": ops}
+	return t
 }
 
 func (h fixtureHost) counters(rng *rand.Rand, runner, mode string, msgs int64) *results.Counters {

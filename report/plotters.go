@@ -24,7 +24,11 @@ type grouped struct {
 	val    [][]float64 // [series][group]; NaN: no data
 	lo, hi [][]float64 // CI; NaN: none
 	failed [][]bool
-	dots   bool // markers instead of bars (log axes have no zero)
+	// zero marks a value of exactly 0 on a log axis, which cannot be
+	// placed: it is written as "0" at the foot, so it is never mistaken
+	// for a missing run.
+	zero [][]bool
+	dots bool // markers instead of bars (log axes have no zero)
 }
 
 func newGrouped(groups []string, series []seriesStyle) *grouped {
@@ -40,9 +44,9 @@ func newGrouped(groups []string, series []seriesStyle) *grouped {
 		return m
 	}
 	g.val, g.lo, g.hi = mk(math.NaN()), mk(math.NaN()), mk(math.NaN())
-	g.failed = make([][]bool, len(series))
+	g.failed, g.zero = make([][]bool, len(series)), make([][]bool, len(series))
 	for i := range g.failed {
-		g.failed[i] = make([]bool, len(groups))
+		g.failed[i], g.zero[i] = make([]bool, len(groups)), make([]bool, len(groups))
 	}
 	return g
 }
@@ -72,6 +76,9 @@ func (g *grouped) slot(s, grp int) (center, width float64) {
 var failStyle = text.Style{Color: color.Black, Font: font.From(sansFont, 9), Rotation: math.Pi / 2, XAlign: draw.XLeft,
 	YAlign: draw.YCenter, Handler: plot.DefaultTextHandler}
 
+var zeroStyle = text.Style{Color: color.Black, Font: font.From(sansFont, 10), XAlign: draw.XCenter,
+	YAlign: draw.YBottom, Handler: plot.DefaultTextHandler}
+
 var whisker = draw.LineStyle{Color: color.Black, Width: vg.Points(1.2)}
 
 func (g *grouped) Plot(c draw.Canvas, p *plot.Plot) {
@@ -89,6 +96,8 @@ func (g *grouped) Plot(c draw.Canvas, p *plot.Plot) {
 			if math.IsNaN(v) {
 				if g.failed[s][grp] {
 					c.FillText(failStyle, vg.Point{X: x, Y: base + vg.Points(3)}, "failed")
+				} else if g.zero[s][grp] {
+					c.FillText(zeroStyle, vg.Point{X: x, Y: base + vg.Points(3)}, "0")
 				}
 				continue
 			}
@@ -144,6 +153,11 @@ func (g *grouped) DataRange() (xmin, xmax, ymin, ymax float64) {
 func groupedPlot(title, xLabel, yLabel string, g *grouped, logY bool) *plot.Plot {
 	p := newPlot(title, xLabel, yLabel)
 	if logY {
+		for s, r := range g.val {
+			for i, v := range r {
+				g.zero[s][i] = v == 0
+			}
+		}
 		for _, m := range [][][]float64{g.val, g.lo, g.hi} {
 			for _, r := range m {
 				for i, v := range r {
@@ -163,7 +177,8 @@ func groupedPlot(title, xLabel, yLabel string, g *grouped, logY bool) *plot.Plot
 	_, _, lo, hi := g.DataRange()
 	if logY {
 		p.Y.Tick.Marker = decadeTicks{}
-		p.Y.Min, p.Y.Max = lo-0.3, hi+0.3
+		// At least one labelled decade on each side of the data.
+		p.Y.Min, p.Y.Max = math.Min(lo-0.3, math.Floor(lo)), math.Max(hi+0.3, math.Ceil(hi))
 	} else {
 		p.Y.Min, p.Y.Max = 0, hi*1.08
 		p.Y.Tick.Marker = plainTicks{}

@@ -7,25 +7,97 @@ import (
 	"github.com/nswasi/nswasi/internal/results"
 )
 
-// runsOf returns the source's runs of one scenario.
+// runsOf returns the source's measured runs of one scenario: the untraced
+// ones. A traced run repeats an untraced configuration with host-call
+// accounting switched on, so its throughput, latency and CPU include the
+// accounting's own cost; only the host-call figures use it (hostcallRunsOf).
 func runsOf(s *Source, scenario string) []results.Run {
 	if s.Bench == nil {
 		return nil
 	}
 	var out []results.Run
 	for _, r := range s.Bench.Runs {
-		if r.Scenario == scenario {
+		if r.Scenario == scenario && !r.Traced {
 			out = append(out, r)
 		}
 	}
 	return out
 }
 
-// variant is the connection count and engine of a run. Figures show one
-// variant per scenario: the one with the most runs.
+// hostcallRunsOf returns the source's runs of one scenario that counted
+// WASI host calls.
+func hostcallRunsOf(s *Source, scenario string) []results.Run {
+	if s.Bench == nil {
+		return nil
+	}
+	var out []results.Run
+	for _, r := range s.Bench.Runs {
+		if r.Scenario == scenario && len(r.Hostcalls) > 0 {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// measuredRuns returns every untraced run of the source.
+func measuredRuns(s *Source) []results.Run {
+	if s.Bench == nil {
+		return nil
+	}
+	var out []results.Run
+	for _, r := range s.Bench.Runs {
+		if !r.Traced {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// directionsIn lists the stream directions present: "in" (driver → guest)
+// first, then "out", then any other; "" stands for a file that records none.
+func directionsIn(runs []results.Run) []string {
+	return ordered(runs, func(r results.Run) string { return r.Direction }, []string{"in", "out"})
+}
+
+// onlyDirection keeps the runs of one stream direction.
+func onlyDirection(runs []results.Run, dir string) []results.Run {
+	var out []results.Run
+	for _, r := range runs {
+		if r.Direction == dir {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// directionLabel names a stream direction for titles and findings.
+func directionLabel(dir string) string {
+	switch dir {
+	case "in":
+		return "stream in (driver → guest)"
+	case "out":
+		return "stream out (guest → driver)"
+	case "":
+		return "stream"
+	}
+	return "stream " + dir
+}
+
+// scenarioName is a run's scenario with its stream direction, if any.
+func scenarioName(r results.Run) string {
+	if r.Direction != "" {
+		return r.Scenario + " " + r.Direction
+	}
+	return r.Scenario
+}
+
+// variant is the connection count of a run and, for WASI runners, the
+// wazero engine. Figures show one variant per scenario: the most common.
+// The engine means nothing to a native runner (the benchmark records
+// "native" there), so native runners belong to every variant.
 type variant struct {
 	conns  int
-	engine string
+	engine string // of the WASI runners; "" when there are none
 }
 
 func (v variant) String() string {
@@ -34,29 +106,47 @@ func (v variant) String() string {
 		s += "s"
 	}
 	if v.engine != "" {
-		s += ", engine " + v.engine
+		s += ", WASI engine " + v.engine
 	}
 	return s
 }
 
+// mainVariant picks the most common connection count, then the most common
+// engine among the WASI runs with it; ties go to the smaller count and the
+// engine first in alphabetical order.
 func mainVariant(runs []results.Run) variant {
-	n := map[variant]int{}
-	var best variant
+	nc := map[int]int{}
 	for _, r := range runs {
-		v := variant{r.Conns, r.Engine}
-		n[v]++
-		if n[v] > n[best] || (n[v] == n[best] && (v.conns < best.conns || (v.conns == best.conns && v.engine < best.engine))) {
-			best = v
+		nc[r.Conns]++
+	}
+	var v variant
+	best := 0
+	for c, n := range nc {
+		if n > best || (n == best && c < v.conns) {
+			v.conns, best = c, n
 		}
 	}
-	return best
+	ne := map[string]int{}
+	for _, r := range runs {
+		if r.Conns == v.conns && isWASIRunner(r.Runner) {
+			ne[r.Engine]++
+		}
+	}
+	best = 0
+	for e, n := range ne {
+		if n > best || (n == best && e < v.engine) {
+			v.engine, best = e, n
+		}
+	}
+	return v
 }
 
-// onlyVariant keeps the runs of v.
+// onlyVariant keeps the runs of v: native runners at v's connection count
+// whatever engine they record, WASI runners also at v's engine.
 func onlyVariant(runs []results.Run, v variant) []results.Run {
 	var out []results.Run
 	for _, r := range runs {
-		if r.Conns == v.conns && r.Engine == v.engine {
+		if r.Conns == v.conns && (!isWASIRunner(r.Runner) || r.Engine == v.engine) {
 			out = append(out, r)
 		}
 	}

@@ -145,12 +145,16 @@ func methodSection(doc *document, d *Data) {
 		b := s.Bench
 		ns := map[int]int{}
 		engines := map[string]bool{}
+		traced := 0
 		for _, r := range b.Runs {
 			if ok(r) {
 				ns[len(r.Reps)]++
 			}
-			if r.Engine != "" {
+			if r.Engine != "" && isWASIRunner(r.Runner) {
 				engines[r.Engine] = true
+			}
+			if r.Traced {
+				traced++
 			}
 		}
 		var nlist []string
@@ -166,8 +170,17 @@ func methodSection(doc *document, d *Data) {
 			}
 			nlist = append(nlist, fmt.Sprintf("%d repetitions in %d runs (%s)", n, ns[n], t))
 		}
-		doc.p("%s: %d runs in results.json; successful runs have %s. Engines: %s.", s.Label, len(b.Runs),
-			strings.Join(nlist, "; "), strings.Join(sortedKeys(engines), ", "))
+		engineList := strings.Join(sortedKeys(engines), ", ")
+		if engineList == "" {
+			engineList = "none (no WASI runs)"
+		}
+		doc.p("%s: %d runs in results.json; successful runs have %s. WASI engines: %s.", s.Label, len(b.Runs),
+			strings.Join(nlist, "; "), engineList)
+		if traced > 0 {
+			doc.p("%s: %d of these runs are traced: they repeat an untraced configuration with WASI host calls counted, so their "+
+				"figures include the accounting's own cost. Throughput, latency and CPU figures and findings use the untraced runs; "+
+				"the host-call figures use the traced ones.", s.Label, traced)
+		}
 		var rows [][]string
 		for _, k := range sortedKeys(b.Config) {
 			rows = append(rows, []string{k, fmt.Sprint(b.Config[k])})
@@ -193,32 +206,34 @@ func sortedKeys[V any](m map[string]V) []string {
 	return out
 }
 
-// ratioSection is the WASI/native throughput ratio per host, mode and size.
+// ratioSection is the WASI/native throughput ratio per host, direction, mode and size.
 func ratioSection(doc *document, d *Data) {
 	var rows [][]string
 	for _, s := range d.benches() {
-		runs := runsOf(s, "stream")
-		v := mainVariant(runs)
-		runs = onlyVariant(runs, v)
-		for _, m := range modesIn(runs) {
-			for _, sz := range sizesIn(runs) {
-				nat, found := find(runs, "native", m, sz)
-				if !found || !ok(nat) {
-					continue
-				}
-				row := []string{s.Label, m, humanBytes(sz)}
-				for _, wr := range []string{"wasi", "wasi+netns"} {
-					w, found := find(runs, wr, m, sz)
-					switch {
-					case !found:
-						row = append(row, "no run")
-					case !ok(w):
-						row = append(row, "failed")
-					default:
-						row = append(row, fmt.Sprintf("%.2f", summary(w).Mean/summary(nat).Mean))
+		all := runsOf(s, "stream")
+		all = onlyVariant(all, mainVariant(all))
+		for _, dir := range directionsIn(all) {
+			runs := onlyDirection(all, dir)
+			for _, m := range modesIn(runs) {
+				for _, sz := range sizesIn(runs) {
+					nat, found := find(runs, "native", m, sz)
+					if !found || !ok(nat) {
+						continue
 					}
+					row := []string{s.Label, dirCell(dir), m, humanBytes(sz)}
+					for _, wr := range []string{"wasi", "wasi+netns"} {
+						w, found := find(runs, wr, m, sz)
+						switch {
+						case !found:
+							row = append(row, "no run")
+						case !ok(w):
+							row = append(row, "failed")
+						default:
+							row = append(row, ratioCell(summary(w).Mean/summary(nat).Mean))
+						}
+					}
+					rows = append(rows, row)
 				}
-				rows = append(rows, row)
 			}
 		}
 	}
@@ -226,8 +241,32 @@ func ratioSection(doc *document, d *Data) {
 		return
 	}
 	doc.h(2, "WASI / native stream throughput")
-	doc.p("Mean throughput of each WASI runner divided by the native runner's, per I/O mode and message size (1.00 = as fast as native).")
-	doc.table([]string{"host", "mode", "size", "wasi / native", "wasi+netns / native"}, rows)
+	doc.p("Mean throughput of each WASI runner divided by the native runner's (untraced runs), per direction " +
+		"(in = driver → guest, out = guest → driver), I/O mode and message size (1.00 = as fast as native).")
+	doc.table([]string{"host", "direction", "mode", "size", "wasi / native", "wasi+netns / native"}, rows)
+}
+
+// ratioCell shows two decimals, or two significant digits below 0.1 so a
+// collapse never reads as 0.00.
+func ratioCell(v float64) string {
+	if v < 0.1 {
+		return fmt.Sprintf("%.2g", v)
+	}
+	return fmt.Sprintf("%.2f", v)
+}
+
+func dirCell(dir string) string {
+	if dir == "" {
+		return "—"
+	}
+	return dir
+}
+
+func tracedCell(r results.Run) string {
+	if r.Traced {
+		return "yes"
+	}
+	return "no"
 }
 
 func isolationSection(doc *document, d *Data) {
@@ -269,7 +308,8 @@ func errorsSection(doc *document, d *Data) {
 	for _, s := range d.benches() {
 		for _, r := range s.Bench.Runs {
 			if r.Error != "" {
-				rows = append(rows, []string{s.Label, r.Scenario, r.Runner, r.Mode, sizeCell(r), fmt.Sprint(len(r.Reps)), r.Error})
+				rows = append(rows, []string{s.Label, scenarioName(r), r.Runner, r.Mode, sizeCell(r), tracedCell(r), fmt.Sprint(len(r.Reps)),
+					conciseError(r.Error)})
 			}
 		}
 	}
@@ -278,8 +318,9 @@ func errorsSection(doc *document, d *Data) {
 		doc.p("No run recorded an error.")
 		return
 	}
-	doc.p("%d run(s) recorded an error; a run with 0 repetitions has no result, one with fewer than planned is summarised over those it has.", len(rows))
-	doc.table([]string{"host", "scenario", "runner", "mode", "size", "reps", "error"}, rows)
+	doc.p("%d run(s) recorded an error; a run with 0 repetitions has no result, one with fewer than planned is summarised over those it has. "+
+		"Errors are cut to about %d characters; results.json holds the whole text.", len(rows), errorLimit)
+	doc.table([]string{"host", "scenario", "runner", "mode", "size", "traced", "reps", "error"}, rows)
 }
 
 func sizeCell(r results.Run) string {
@@ -301,7 +342,7 @@ func runsSection(doc *document, d *Data) {
 			if sm.N > 1 {
 				ci = fmt.Sprintf("%s – %s", num(sm.CILow), num(sm.CIHigh))
 			}
-			rows = append(rows, []string{s.Label, r.Scenario, r.Runner, r.Mode, sizeCell(r), fmt.Sprint(r.Conns), r.Engine,
+			rows = append(rows, []string{s.Label, scenarioName(r), r.Runner, r.Mode, sizeCell(r), fmt.Sprint(r.Conns), r.Engine, tracedCell(r),
 				r.Metric + " (" + r.Unit + ")", fmt.Sprint(sm.N), num(sm.Median), num(sm.Mean), ci})
 		}
 	}
@@ -310,7 +351,7 @@ func runsSection(doc *document, d *Data) {
 	}
 	doc.h(2, "All runs")
 	doc.p("Every successful run: median and mean of the repetitions, and the 95%% confidence interval of the mean.")
-	doc.table([]string{"host", "scenario", "runner", "mode", "size", "conns", "engine", "metric", "n", "median", "mean", "95% CI"}, rows)
+	doc.table([]string{"host", "scenario", "runner", "mode", "size", "conns", "engine", "traced", "metric", "n", "median", "mean", "95% CI"}, rows)
 }
 
 // num formats a value with four significant digits, in plain notation
