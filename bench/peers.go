@@ -148,7 +148,7 @@ func iperfOnce(ctx context.Context, bin, host string, secs int, spawn func(func(
 		cl.Env = []string{}
 		out, err = cl.Output()
 		cancel()
-		if err == nil || try >= 20 || ctx.Err() != nil {
+		if err == nil || try >= 50 || ctx.Err() != nil {
 			break
 		}
 		time.Sleep(100 * time.Millisecond) // the server may not listen yet
