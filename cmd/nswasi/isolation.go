@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/nswasi/nswasi/isolation"
 	"github.com/nswasi/nswasi/sandbox"
@@ -37,6 +38,14 @@ func cmdIsolation(ctx context.Context, args []string) error {
 	probes, err := isolation.ParseProbes(*probeList)
 	if err != nil {
 		return err
+	}
+	for _, n := range runnerNames {
+		if err := needRoot(n); err != nil {
+			return err
+		}
+	}
+	if os.Geteuid() != 0 && !*asRoot && slices.Contains(runnerNames, "native") {
+		return sandbox.BadInput("isolation runs native guests as uid %d, and switching to it needs root (or choose --runners wasi)", isolation.Unprivileged.UID)
 	}
 	cfg, err := common.config()
 	if err != nil {

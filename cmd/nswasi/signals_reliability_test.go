@@ -115,6 +115,9 @@ func TestWithoutRoot(t *testing.T) {
 		{[]string{"exec", "--runner", "wasi+netns", "--listen", ":0", "--", filepath.Join(dir, "guest.wasm"), "echo"}, "runner wasi+netns creates network namespaces and needs root"},
 		{[]string{"run", "--quick", "--guest-dir", dir}, "run creates network namespaces and needs root"},
 		{[]string{"clean"}, "clean removes network namespaces and veth pairs and needs root"},
+		{[]string{"isolation", "--runners", "netns+fw", "--guest-dir", dir}, "runner netns+fw creates network namespaces and needs root"},
+		{[]string{"isolation", "--runners", "native", "--guest-dir", dir}, "switching to it needs root"},
+		{[]string{"bench", "--runners", "wasi+netns", "--guest-dir", dir}, "runner wasi+netns creates network namespaces and needs root"},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args[:min(3, len(c.args))], " "), func(t *testing.T) {
