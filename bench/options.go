@@ -75,7 +75,7 @@ func (o *Options) Defaults() {
 		o.Scenarios = Scenarios
 	}
 	if len(o.Runners) == 0 {
-		o.Runners = runners.Names()
+		o.Runners = runners.Compared
 	}
 	if len(o.Modes) == 0 {
 		o.Modes = Modes

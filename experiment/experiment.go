@@ -82,8 +82,11 @@ type Link struct {
 // packages that own them.
 type Catalogue struct {
 	Scenarios, BenchRunners, Modes []string
-	Probes, IsolationRunners       []string
-	Engines                        []string
+	// BenchDefault is the runners a bench section without runners gets;
+	// nil means all of BenchRunners.
+	BenchDefault             []string
+	Probes, IsolationRunners []string
+	Engines                  []string
 }
 
 // Load reads, decodes and checks an experiment file against cat, and fills
@@ -159,7 +162,11 @@ func (e *Experiment) resolve(file string, root *yaml.Node, cat Catalogue) error 
 			}
 		}
 		b.Scenarios = orAll(b.Scenarios, cat.Scenarios)
-		b.Runners = orAll(b.Runners, cat.BenchRunners)
+		if cat.BenchDefault != nil {
+			b.Runners = orAll(b.Runners, cat.BenchDefault)
+		} else {
+			b.Runners = orAll(b.Runners, cat.BenchRunners)
+		}
 		b.Modes = orAll(b.Modes, cat.Modes)
 		for i, s := range b.Sizes {
 			if s < 1 || s > 64<<20 {

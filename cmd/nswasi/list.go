@@ -47,7 +47,6 @@ func cmdList(_ context.Context, args []string) error {
 	for _, r := range runners.All {
 		fmt.Fprintf(tw, "  %s\t\t%s\n", r.Name, r.Summary)
 	}
-	fmt.Fprintf(tw, "  %s\t\t%s\n", "netns+fw", "netns plus a deny-by-default nftables firewall admitting only the granted listener (isolation suite)")
 	section("I/O MODES (nswasi bench --modes)")
 	for _, m := range []string{"blocking", "nonblocking", "poll", "netpoll"} {
 		fmt.Fprintf(tw, "  %s\t\t%s\n", m, modeSummaries[m])

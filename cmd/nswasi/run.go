@@ -34,6 +34,7 @@ func catalogue() experiment.Catalogue {
 	return experiment.Catalogue{
 		Scenarios:        bench.Scenarios,
 		BenchRunners:     runners.Names(),
+		BenchDefault:     runners.Compared,
 		Modes:            bench.Modes,
 		Probes:           isolation.ProbeNames(),
 		IsolationRunners: isolation.Runners,

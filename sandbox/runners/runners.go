@@ -22,6 +22,7 @@ type Info struct {
 var All = []Info{
 	{"native", false, "a plain child process: the unsandboxed control"},
 	{"netns", false, "the native guest in a fresh network namespace with a veth pair to the host"},
+	{"netns+fw", false, "netns plus a deny-by-default nftables firewall admitting only the granted listeners"},
 	{"wasi", true, "the .wasm in wazero with capability preopens only, in a child process"},
 	{"wasi+netns", true, "the wasi runner's host process inside a fresh network namespace: both sandboxes"},
 }
@@ -35,6 +36,11 @@ func Lookup(name string) (Info, bool) {
 	}
 	return Info{}, false
 }
+
+// Compared lists the runners the benchmarks compare by default: the
+// control, each sandbox alone, and both together. (netns+fw costs what
+// netns costs plus a few nftables rules; name it to measure it.)
+var Compared = []string{"native", "netns", "wasi", "wasi+netns"}
 
 // Names lists the runner names.
 func Names() []string {
@@ -59,8 +65,8 @@ func New(name string, c Config) (sandbox.Runner, error) {
 	switch name {
 	case "native":
 		return nsrun.Native{}, nil
-	case "netns":
-		return nsrun.Netns{Options: c.Namespace}, nil
+	case "netns", "netns+fw":
+		return nsrun.Netns{Options: c.Namespace, Firewall: name == "netns+fw"}, nil
 	case "wasi", "wasi+netns":
 		h := c.Wasi
 		h.Netns = name == "wasi+netns"
