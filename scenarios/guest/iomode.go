@@ -81,21 +81,53 @@ type fdConn struct {
 }
 
 func (c *fdConn) Read(p []byte) (int, error) {
+	n, err := c.once(false, p)
+	if err == nil && n == 0 && len(p) > 0 {
+		return 0, io.EOF
+	}
+	return n, err
+}
+
+func (c *fdConn) Write(p []byte) (int, error) {
+	written := 0
+	for written < len(p) {
+		n, err := c.once(true, p[written:])
+		if err != nil {
+			return written, err
+		}
+		written += n
+	}
+	return written, nil
+}
+
+// once makes one read or write call that does not fail with EAGAIN, in
+// the connection's mode: in poll mode after a readiness wait, retrying
+// (and yielding: wasip1 has one thread) until the call gets through. It
+// counts every call, every EAGAIN, and every wait that said ready but
+// whose next call returned EAGAIN (spurious readiness).
+func (c *fdConn) once(write bool, p []byte) (int, error) {
 	waited := false
 	for {
 		if c.mode == modePoll {
-			ready, err := wait(c.fd, false, c.pollTimeout)
+			ready, err := wait(c.fd, write, c.pollTimeout)
 			if err != nil {
 				return 0, err
 			}
 			if !ready {
-				runtime.Gosched() // let other goroutines run: wasip1 has one thread
+				runtime.Gosched()
 				continue
 			}
 			waited = true
 		}
-		n, err := syscall.Read(c.fd, p)
-		counters.Reads.Add(1)
+		var n int
+		var err error
+		if write {
+			n, err = syscall.Write(c.fd, p)
+			counters.Writes.Add(1)
+		} else {
+			n, err = syscall.Read(c.fd, p)
+			counters.Reads.Add(1)
+		}
 		switch {
 		case errors.Is(err, syscall.EAGAIN):
 			counters.EAGAINs.Add(1)
@@ -109,50 +141,9 @@ func (c *fdConn) Read(p []byte) (int, error) {
 			continue
 		case err != nil:
 			return 0, err
-		case n == 0 && len(p) > 0:
-			return 0, io.EOF
 		}
-		return n, nil
+		return max(n, 0), nil
 	}
-}
-
-func (c *fdConn) Write(p []byte) (int, error) {
-	written := 0
-	waited := false
-	for written < len(p) {
-		if c.mode == modePoll {
-			ready, err := wait(c.fd, true, c.pollTimeout)
-			if err != nil {
-				return written, err
-			}
-			if !ready {
-				runtime.Gosched() // let other goroutines run: wasip1 has one thread
-				continue
-			}
-			waited = true
-		}
-		n, err := syscall.Write(c.fd, p[written:])
-		counters.Writes.Add(1)
-		switch {
-		case errors.Is(err, syscall.EAGAIN):
-			counters.EAGAINs.Add(1)
-			if waited {
-				counters.Spurious.Add(1)
-				waited = false
-			}
-			runtime.Gosched()
-			continue
-		case errors.Is(err, syscall.EINTR):
-			continue
-		case err != nil:
-			return written, err
-		}
-		if n > 0 {
-			written += n
-		}
-		waited = false
-	}
-	return written, nil
 }
 
 // CloseWrite sends FIN.
