@@ -266,12 +266,15 @@ func latencyFigure(d *Data, scenario string) (*Figure, string) {
 				row = append(row, nil)
 				continue
 			}
-			row = append(row, groupedPlot(panelTitle(d, src, pc.name, nil), "I/O mode", pc.name+" latency (µs)", g, false))
+			// Log scale: tails under WASI reach hundreds of milliseconds while
+			// native p50s are tens of microseconds; a linear axis flattens
+			// every bar but the largest.
+			row = append(row, groupedPlot(panelTitle(d, src, pc.name, nil), "I/O mode", pc.name+" latency (µs, log)", g, true))
 		}
 		f.panels = append(f.panels, row)
 	}
 	f.Caption = fmt.Sprintf("%s latency (%s) over all repetitions: p50, p99 and p99.9 per runner and I/O mode, in microseconds. "+
-		"Percentiles are pooled over the repetitions of untraced runs, so they carry no confidence interval.", scenario, v)
+		"Percentiles are pooled over the repetitions of untraced runs, so they carry no confidence interval. The y axes are logarithmic.", scenario, v)
 	return f, ""
 }
 
