@@ -9,7 +9,7 @@ build: $(BIN)/nswasi $(BIN)/guest $(BIN)/guest.wasm
 
 # go build decides what is stale; FORCE just hands it every call.
 $(BIN)/nswasi: FORCE
-	$(GO) build -o $@ ./cmd/nswasi
+	$(GO) build -buildvcs=auto -o $@ ./cmd/nswasi  # the commit goes into every result file
 $(BIN)/guest: FORCE
 	GOOS=linux CGO_ENABLED=0 $(GO) build -trimpath -o $@ ./scenarios/guest
 $(BIN)/guest.wasm: FORCE
