@@ -153,6 +153,34 @@ func TestQuickLikeRunAllScenarios(t *testing.T) {
 	checkFiles(t, o.OutDir, b)
 }
 
+// net/http in netpoll mode serves under the WASI runners: the granted
+// listener must be non-blocking, or Go's wasip1 Accept is a blocking
+// sock_accept that stops the whole module and no request is answered
+// (RATIONALE.md → Benchmarks).
+func TestHTTPNetpollServes(t *testing.T) {
+	o := tinyOptions(t, []string{"native", "wasi"})
+	o.Scenarios = []string{"http"}
+	o.Modes = []string{"netpoll"}
+	o.Sizes = []int{64}
+	o.Conns = []int{2}
+	b, err := bench.Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Runs) != 2 {
+		t.Fatalf("%d runs, want 2", len(b.Runs))
+	}
+	for _, r := range b.Runs {
+		if r.Error != "" {
+			t.Errorf("%s: %s", r.Runner, r.Error)
+			continue
+		}
+		if len(r.Reps) != o.Reps || r.Summary.Median <= 0 {
+			t.Errorf("%s: %d reps, median %v requests/s", r.Runner, len(r.Reps), r.Summary.Median)
+		}
+	}
+}
+
 // Bad options are refused before anything runs.
 func TestBadOptions(t *testing.T) {
 	for _, o := range []bench.Options{

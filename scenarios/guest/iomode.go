@@ -207,6 +207,13 @@ func newModeListener(fd int, mode string, pollTimeout time.Duration) (*modeListe
 			return nil, fmt.Errorf("listener fd %d: set non-blocking: %w", fd, err)
 		}
 	case modeNetpoll:
+		// Natively net.FileListener makes its socket non-blocking; under
+		// wasip1 it keeps the fd as granted (blocking), so every Accept
+		// would be a blocking sock_accept that stops the whole module,
+		// not a wait in the netpoller (RATIONALE.md → Benchmarks).
+		if err := syscall.SetNonblock(fd, true); err != nil {
+			return nil, fmt.Errorf("listener fd %d: set non-blocking: %w", fd, err)
+		}
 		ln, err := net.FileListener(os.NewFile(uintptr(fd), "listener"))
 		if err != nil {
 			return nil, fmt.Errorf("listener fd %d: %w", fd, err)
