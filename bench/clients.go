@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/nswasi/nswasi/scenarios/wire"
 )
 
 // grace is how long the driver waits past a repetition's end for answers
@@ -31,26 +32,6 @@ type clientResult struct {
 
 func newHist() *hdrhistogram.Histogram {
 	return hdrhistogram.New(1, int64(10*time.Minute), 3)
-}
-
-// The byte at stream offset o is byte(o % patternPeriod), as in the guest.
-const patternPeriod = 251
-
-func patternBuf(size int) []byte {
-	b := make([]byte, size+patternPeriod)
-	for i := range b {
-		b[i] = byte(i % patternPeriod)
-	}
-	return b
-}
-
-func checkPattern(p []byte, off int64) error {
-	for i, c := range p {
-		if want := byte((off + int64(i)) % patternPeriod); c != want {
-			return fmt.Errorf("byte %d of the stream is %d, want %d", off+int64(i), c, want)
-		}
-	}
-	return nil
 }
 
 func dial(ctx context.Context, addr netip.AddrPort) (*net.TCPConn, error) {
@@ -112,12 +93,12 @@ func streamIn(ctx context.Context, addr netip.AddrPort, size, conns int, d time.
 		return r, err
 	}
 	defer closeAll(cs)
-	pat := patternBuf(size)
+	pat := wire.PatternBuf(size)
 	var sent atomic.Int64
 	err = parallel(cs, func(_ int, c *net.TCPConn) error {
 		var off int64
 		for time.Now().Before(end) && ctx.Err() == nil {
-			n, err := c.Write(pat[off%patternPeriod:][:size])
+			n, err := c.Write(pat[off%wire.PatternPeriod:][:size])
 			off += int64(n)
 			if err != nil {
 				sent.Add(off)
@@ -156,7 +137,7 @@ func streamOut(ctx context.Context, addr netip.AddrPort, size, conns int, d time
 		for {
 			n, err := c.Read(buf)
 			if verify && n > 0 {
-				if err := checkPattern(buf[:n], off); err != nil {
+				if err := wire.CheckPattern(buf[:n], off); err != nil {
 					return err
 				}
 			}
@@ -189,7 +170,7 @@ func requestResponse(ctx context.Context, addr netip.AddrPort, size, conns int, 
 	var mu sync.Mutex
 	err = parallel(cs, func(i int, c *net.TCPConn) error {
 		h := newHist()
-		req := patternBuf(size)[i%patternPeriod:][:size]
+		req := wire.PatternBuf(size)[i%wire.PatternPeriod:][:size]
 		resp := make([]byte, size)
 		var ops, sent, recv, unanswered int64
 		defer func() {
@@ -240,7 +221,7 @@ func connChurn(ctx context.Context, addr netip.AddrPort, size, conns int, d time
 		go func() {
 			defer wg.Done()
 			h := newHist()
-			req := patternBuf(size)[:size]
+			req := wire.PatternBuf(size)[:size]
 			req[0] = 'c'
 			resp := make([]byte, size)
 			var ops int64
@@ -331,7 +312,7 @@ func idle(ctx context.Context, addr netip.AddrPort, d time.Duration) (clientResu
 func httpLoad(ctx context.Context, addr netip.AddrPort, size, conns int, d time.Duration, verify bool) (clientResult, error) {
 	r := clientResult{Hist: newHist()}
 	url := "http://" + addr.String() + "/"
-	want := patternBuf(size)[:size]
+	want := wire.PatternBuf(size)[:size]
 	start := time.Now()
 	end := start.Add(d)
 	var mu sync.Mutex

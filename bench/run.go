@@ -18,22 +18,12 @@ import (
 	"github.com/nswasi/nswasi/internal/results"
 	"github.com/nswasi/nswasi/sandbox"
 	"github.com/nswasi/nswasi/sandbox/runners"
+	"github.com/nswasi/nswasi/scenarios/wire"
 	"github.com/nswasi/nswasi/wasirun"
 )
 
-// guestReport is the guest's answer to one repetition (see
-// scenarios/guest/workload.go).
-type guestReport struct {
-	Reads    int64  `json:"reads"`
-	Writes   int64  `json:"writes"`
-	EAGAINs  int64  `json:"eagains"`
-	Waits    int64  `json:"waits"`
-	Spurious int64  `json:"spurious"`
-	BytesIn  int64  `json:"bytes_in"`
-	BytesOut int64  `json:"bytes_out"`
-	Conns    int64  `json:"conns"`
-	Error    string `json:"error,omitempty"`
-}
+// guestReport is the guest's answer to one repetition.
+type guestReport = wire.Report
 
 // metric names what a scenario's repetitions measure.
 func metric(scenario string) (name, unit string) {

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+
+	"github.com/nswasi/nswasi/scenarios/wire"
 )
 
 func init() { registerWorkload("http", httpServe) }
@@ -46,7 +48,7 @@ func (l repListener) Addr() net.Addr { return &net.TCPAddr{} }
 // driver asks for httpEndPath: requests per second and latency, and a
 // target for ordinary HTTP load generators too.
 func httpServe(w *workload, r *repReport) error {
-	body := patternBuf(w.size)[:w.size]
+	body := wire.PatternBuf(w.size)[:w.size]
 	var ended atomic.Bool
 	var requests, out atomic.Int64
 	var active sync.WaitGroup

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/nswasi/nswasi/scenarios/wire"
 )
 
 func init() {
@@ -54,7 +56,7 @@ func streamIn(w *workload, r *repReport) error {
 		for {
 			n, err := c.Read(buf)
 			if n > 0 && w.verify {
-				if err := checkPattern(buf[:n], off); err != nil {
+				if err := wire.CheckPattern(buf[:n], off); err != nil {
 					return err
 				}
 			}
@@ -76,12 +78,12 @@ func streamIn(w *workload, r *repReport) error {
 // FIN and waits for the driver to close: guest → driver throughput.
 func streamOut(w *workload, r *repReport) error {
 	var total atomic.Int64
-	pat := patternBuf(w.size)
+	pat := wire.PatternBuf(w.size)
 	err := serveConns(w, r, func(c net.Conn) error {
 		var off int64
 		end := time.Now().Add(w.duration)
 		for time.Now().Before(end) {
-			n, err := c.Write(pat[off%patternPeriod:][:w.size])
+			n, err := c.Write(pat[off%wire.PatternPeriod:][:w.size])
 			off += int64(n)
 			total.Add(int64(n))
 			if err != nil {

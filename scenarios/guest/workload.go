@@ -9,6 +9,8 @@ import (
 	"io"
 	"syscall"
 	"time"
+
+	"github.com/nswasi/nswasi/scenarios/wire"
 )
 
 // The benchmark workloads share one shape. The harness grants two
@@ -33,17 +35,7 @@ type workload struct {
 }
 
 // repReport is the guest's answer to one "rep".
-type repReport struct {
-	Reads    int64  `json:"reads"`
-	Writes   int64  `json:"writes"`
-	EAGAINs  int64  `json:"eagains"`
-	Waits    int64  `json:"waits"`
-	Spurious int64  `json:"spurious"`
-	BytesIn  int64  `json:"bytes_in"`
-	BytesOut int64  `json:"bytes_out"`
-	Conns    int64  `json:"conns"`
-	Error    string `json:"error,omitempty"`
-}
+type repReport = wire.Report
 
 // repFunc serves one repetition and fills the byte and connection counts.
 type repFunc func(w *workload, r *repReport) error
@@ -139,31 +131,6 @@ func writeAllFD(fd int, p []byte) error {
 			return err
 		}
 		p = p[n:]
-	}
-	return nil
-}
-
-// The byte at stream offset o is byte(o % patternPeriod): cheap to make
-// and to check, and a lost, doubled or reordered chunk shows.
-const patternPeriod = 251
-
-// patternBuf returns a buffer of size+patternPeriod pattern bytes; the
-// chunk for offset o is buf[o%patternPeriod:][:size].
-func patternBuf(size int) []byte {
-	b := make([]byte, size+patternPeriod)
-	for i := range b {
-		b[i] = byte(i % patternPeriod)
-	}
-	return b
-}
-
-// checkPattern reports the first byte of p that is not the pattern at
-// stream offset off.
-func checkPattern(p []byte, off int64) error {
-	for i, c := range p {
-		if want := byte((off + int64(i)) % patternPeriod); c != want {
-			return fmt.Errorf("byte %d of the stream is %d, want %d", off+int64(i), c, want)
-		}
 	}
 	return nil
 }
