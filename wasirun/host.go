@@ -32,6 +32,20 @@ const HostCommand = "__nswasi-wasi-host"
 // Engines lists the wazero engines a Host can use.
 var Engines = []string{"compiler", "interpreter"}
 
+// WASI hosts: the implementation of the wasi_snapshot_preview1 module that
+// the guest is linked against. Both run on the same wazero engine, so their
+// difference is the cost and the behaviour of the WASI layer alone.
+const (
+	// HostWazero is wazero's own wasi_snapshot_preview1.
+	HostWazero = "wazero"
+	// HostNswasi is nswasi's preview 1 host (package wasip1): real socket
+	// readiness in poll_oneoff, paths that cannot leave their preopen.
+	HostNswasi = "nswasi"
+)
+
+// WASIHosts lists the WASI hosts a Host can link a guest against.
+var WASIHosts = []string{HostWazero, HostNswasi}
+
 // Host is the WASI runner. Its zero value is the "wasi" runner with
 // wazero's compiler and a compilation cache under the user cache directory.
 type Host struct {
@@ -47,6 +61,12 @@ type Host struct {
 	CacheDir string
 	// Engine is "compiler" (default) or "interpreter".
 	Engine string
+	// WASIHost is the wasi_snapshot_preview1 implementation: HostWazero
+	// (default) or HostNswasi.
+	WASIHost string
+	// ExactEnv gives the guest exactly Spec.Env, without the NSWASI_*
+	// grant variables: for conformance tests that compare the environment.
+	ExactEnv bool
 	// MemoryLimitPages caps the guest's linear memory in 64 KiB pages; zero
 	// means wazero's default (4 GiB).
 	MemoryLimitPages uint32
@@ -74,6 +94,8 @@ type hostConfig struct {
 	Listen           []sandbox.Listen `json:"listen"`
 	CacheDir         string           `json:"cache_dir"`
 	Engine           string           `json:"engine"`
+	WASIHost         string           `json:"wasi_host"`
+	ExactEnv         bool             `json:"exact_env,omitempty"`
 	MemoryLimitPages uint32           `json:"memory_limit_pages"`
 	Timeout          time.Duration    `json:"timeout"`
 	TraceFile        string           `json:"trace_file,omitempty"`
@@ -114,6 +136,10 @@ func (h Host) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Guest, erro
 	}
 	if engine != "compiler" && engine != "interpreter" {
 		return nil, sandbox.BadInput("engine %q: want compiler or interpreter", engine)
+	}
+	wasiHost, err := CheckWASIHost(h.WASIHost)
+	if err != nil {
+		return nil, err
 	}
 	exe := h.Exe
 	if exe == "" {
@@ -159,7 +185,7 @@ func (h Host) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Guest, erro
 	}
 	cfg := hostConfig{
 		Module: module, Args: spec.Args, Env: spec.Env, Dirs: spec.Dirs, Listen: listen,
-		CacheDir: cacheDir, Engine: engine, MemoryLimitPages: pages, Timeout: spec.Timeout,
+		CacheDir: cacheDir, Engine: engine, WASIHost: wasiHost, ExactEnv: h.ExactEnv, MemoryLimitPages: pages, Timeout: spec.Timeout,
 		TraceFile: h.TraceFile,
 	}
 
@@ -225,6 +251,18 @@ func (h Host) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Guest, erro
 	}
 	p.SetAddrs(addrs)
 	return p, nil
+}
+
+// CheckWASIHost returns name, or HostWazero for "", if it names a WASI
+// host; otherwise a bad-input error.
+func CheckWASIHost(name string) (string, error) {
+	switch name {
+	case "":
+		return HostWazero, nil
+	case HostWazero, HostNswasi:
+		return name, nil
+	}
+	return "", sandbox.BadInput("WASI host %q: want %s", name, strings.Join(WASIHosts, " or "))
 }
 
 func runCleanup(c func() error) error {

@@ -127,24 +127,14 @@ func instantiate(ctx context.Context, cfg hostConfig) (*instance, error) {
 		rc = rc.WithCompilationCache(cache)
 	}
 	r := wazero.NewRuntimeWithConfig(ctx, rc)
+	compiled, err := compile(ctx, r, cfg.Module)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.WASIHost == HostNswasi {
+		return instantiateNswasi(ctx, r, compiled, cfg)
+	}
 	wasi_snapshot_preview1.MustInstantiate(ctx, r)
-
-	bin, err := os.ReadFile(cfg.Module)
-	if err != nil {
-		return nil, sandbox.BadInput("module %s: %v", cfg.Module, err)
-	}
-	compiled, err := r.CompileModule(ctx, bin)
-	if err != nil {
-		return nil, sandbox.BadInput("module %s is not a valid WebAssembly module: %v", cfg.Module, err)
-	}
-	for _, f := range compiled.ImportedFunctions() {
-		if mod, name, _ := f.Import(); mod != wasi_snapshot_preview1.ModuleName {
-			return nil, sandbox.BadInput("module %s imports %s.%s, which WASI preview 1 does not provide", cfg.Module, mod, name)
-		}
-	}
-	if compiled.ExportedFunctions()["_start"] == nil {
-		return nil, sandbox.BadInput("module %s exports no _start: not a WASI command", cfg.Module)
-	}
 
 	guestDirs := make([]string, len(cfg.Dirs))
 	fsc := wazero.NewFSConfig()
@@ -184,7 +174,7 @@ func instantiate(ctx context.Context, cfg hostConfig) (*instance, error) {
 	if len(cfg.Dirs) > 0 {
 		mc = mc.WithFSConfig(fsc)
 	}
-	for _, kv := range sandbox.GrantEnv(sandbox.Spec{Env: cfg.Env}, fds, guestDirs) {
+	for _, kv := range guestEnv(cfg, fds, guestDirs) {
 		k, v, _ := strings.Cut(kv, "=")
 		mc = mc.WithEnv(k, v)
 	}
@@ -223,6 +213,37 @@ func instantiate(ctx context.Context, cfg hostConfig) (*instance, error) {
 		return nil, fmt.Errorf("expected %d new listeners after instantiation, found %d", len(cfg.Listen), len(addrs))
 	}
 	return &instance{start: mod.ExportedFunction("_start"), addrs: addrs}, nil
+}
+
+// compile reads, compiles and checks the module: a WASI command that
+// imports nothing but WASI preview 1.
+func compile(ctx context.Context, r wazero.Runtime, module string) (wazero.CompiledModule, error) {
+	bin, err := os.ReadFile(module)
+	if err != nil {
+		return nil, sandbox.BadInput("module %s: %v", module, err)
+	}
+	compiled, err := r.CompileModule(ctx, bin)
+	if err != nil {
+		return nil, sandbox.BadInput("module %s is not a valid WebAssembly module: %v", module, err)
+	}
+	for _, f := range compiled.ImportedFunctions() {
+		if mod, name, _ := f.Import(); mod != wasi_snapshot_preview1.ModuleName {
+			return nil, sandbox.BadInput("module %s imports %s.%s, which WASI preview 1 does not provide", module, mod, name)
+		}
+	}
+	if compiled.ExportedFunctions()["_start"] == nil {
+		return nil, sandbox.BadInput("module %s exports no _start: not a WASI command", module)
+	}
+	return compiled, nil
+}
+
+// guestEnv is the guest's environment: the Spec's, plus the grant
+// variables unless the config asks for the environment exactly.
+func guestEnv(cfg hostConfig, listenFDs []int, guestDirs []string) []string {
+	if cfg.ExactEnv {
+		return cfg.Env
+	}
+	return sandbox.GrantEnv(sandbox.Spec{Env: cfg.Env}, listenFDs, guestDirs)
 }
 
 // listeningFDs lists the fds of this process that are listening sockets,

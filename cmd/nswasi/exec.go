@@ -22,8 +22,9 @@ func init() {
 
 // commonFlags are the runner settings shared by commands.
 type commonFlags struct {
-	subnet string
-	engine string
+	subnet   string
+	engine   string
+	wasiHost string
 }
 
 func (c *commonFlags) register(fs interface {
@@ -31,6 +32,7 @@ func (c *commonFlags) register(fs interface {
 }) {
 	fs.StringVar(&c.subnet, "subnet", nsrun.DefaultPool.String(), "address pool for namespace veths, one /30 each")
 	fs.StringVar(&c.engine, "engine", "compiler", "wazero engine: "+strings.Join(wasirun.Engines, " | "))
+	fs.StringVar(&c.wasiHost, "wasi-host", wasirun.HostWazero, "WASI preview 1 host the wasi runners link guests against: "+strings.Join(wasirun.WASIHosts, " | "))
 }
 
 func (c *commonFlags) config() (runners.Config, error) {
@@ -38,9 +40,13 @@ func (c *commonFlags) config() (runners.Config, error) {
 	if err != nil || !pool.Addr().Is4() || pool.Bits() > 30 {
 		return runners.Config{}, sandbox.BadInput("--subnet %q: want an IPv4 prefix of /30 or larger", c.subnet)
 	}
+	host, err := wasirun.CheckWASIHost(c.wasiHost)
+	if err != nil {
+		return runners.Config{}, err
+	}
 	return runners.Config{
 		Namespace: nsrun.Options{Pool: pool},
-		Wasi:      wasirun.Host{Engine: c.engine},
+		Wasi:      wasirun.Host{Engine: c.engine, WASIHost: host},
 	}, nil
 }
 
