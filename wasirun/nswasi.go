@@ -67,5 +67,5 @@ func instantiateNswasi(ctx context.Context, r wazero.Runtime, compiled wazero.Co
 		host.Close()
 		return nil, fmt.Errorf("instantiate %s: %w", cfg.Module, err)
 	}
-	return &instance{start: mod.ExportedFunction("_start"), addrs: addrs}, nil
+	return &instance{start: mod.ExportedFunction("_start"), addrs: addrs, close: func() { host.Close() }}, nil
 }

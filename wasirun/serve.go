@@ -8,10 +8,13 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/nswasi/nswasi/internal/results"
 	"github.com/nswasi/nswasi/sandbox"
@@ -57,7 +60,18 @@ func serve(cfgFile, readyFile *os.File) int {
 		readyFile.Close()
 	}
 
-	ctx := context.Background()
+	// SIGTERM or SIGINT sent to the host itself ends the guest through
+	// its context: the nswasi host also wakes every blocking host call.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 1)
+	var stopSignal atomic.Int32
+	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT)
+	go func() {
+		s := <-sigs
+		stopSignal.Store(int32(s.(unix.Signal)))
+		cancel()
+	}()
 	if cfg.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, cfg.Timeout)
@@ -75,7 +89,13 @@ func serve(cfgFile, readyFile *os.File) int {
 	}
 	ready(hostReady{Addrs: mod.addrs})
 
+	// The guest runs on this goroutine's thread alone, so that a thread
+	// CPU clock (WASI's thread_cputime_id) measures the guest.
+	runtime.LockOSThread()
 	_, err = mod.start.Call(ctx)
+	if mod.close != nil {
+		mod.close()
+	}
 	if tracer != nil {
 		if werr := results.WriteAtomic(cfg.TraceFile, map[string]any{"hostcalls": tracer.Stats()}); werr != nil {
 			fmt.Fprintf(os.Stderr, "nswasi wasi host: write host-call trace: %v\n", werr)
@@ -88,6 +108,10 @@ func serve(cfgFile, readyFile *os.File) int {
 	case errors.As(err, &exit) && exit.ExitCode() == sys.ExitCodeDeadlineExceeded:
 		fmt.Fprintf(os.Stderr, "nswasi: guest interrupted: timeout %s passed\n", cfg.Timeout)
 		return ExitDeadline
+	case errors.As(err, &exit) && exit.ExitCode() == sys.ExitCodeContextCanceled && stopSignal.Load() != 0:
+		sig := unix.Signal(stopSignal.Load())
+		fmt.Fprintf(os.Stderr, "nswasi: guest interrupted: %s\n", sig)
+		return 128 + int(sig)
 	case errors.As(err, &exit):
 		return int(exit.ExitCode())
 	default:
@@ -101,6 +125,7 @@ type instance struct {
 		Call(ctx context.Context, params ...uint64) ([]uint64, error)
 	}
 	addrs []string
+	close func() // releases the WASI host, if it has anything to release
 }
 
 // instantiate compiles and instantiates the module without running it, so
