@@ -127,13 +127,11 @@ func walkBeneath(dirfd int, path string, flags int, mode uint32) (int, Errno) {
 		// for a directory and follows a link there, as POSIX says.
 		name := strings.TrimSuffix(c, "/")
 		dirWanted := name != c
-		if last && !dirWanted {
+		if last && !dirWanted && (!follow || !isSymlink(top(), name)) {
 			// Open the last component itself; only a symbolic link we are
-			// told to follow needs another round.
-			fd, errno := openLast(top(), name, flags|unix.O_NOFOLLOW, mode)
-			if errno != ErrnoLoop || !follow || !isSymlink(top(), name) {
-				return fd, errno
-			}
+			// told to follow needs another round. O_NOFOLLOW keeps a link
+			// swapped in since the check from being followed.
+			return openLast(top(), name, flags|unix.O_NOFOLLOW, mode)
 		}
 		var st unix.Stat_t
 		if err := unix.Fstatat(top(), name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
