@@ -25,6 +25,9 @@ func benchName(r results.Run) string {
 		fmt.Fprintf(&b, "/dir=%s", r.Direction)
 	}
 	fmt.Fprintf(&b, "/runner=%s/mode=%s/size=%d/conns=%d/engine=%s", r.Runner, r.Mode, r.Size, r.Conns, r.Engine)
+	if r.WASIHost != "" {
+		fmt.Fprintf(&b, "/wasi_host=%s", r.WASIHost)
+	}
 	if r.Traced {
 		b.WriteString("/traced=true")
 	}

@@ -64,6 +64,7 @@ func runOne(ctx context.Context, o *Options, c Case) (run results.Run) {
 	if info.Wasm {
 		run.Engine = o.Engine
 		cfg.Wasi.Engine = o.Engine
+		run.WASIHost, _ = wasirun.CheckWASIHost(cfg.Wasi.WASIHost)
 	}
 	var traceFile string
 	if c.Traced {

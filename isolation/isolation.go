@@ -34,6 +34,7 @@ import (
 	"github.com/nswasi/nswasi/sandbox"
 	"github.com/nswasi/nswasi/sandbox/runners"
 	"github.com/nswasi/nswasi/scenarios"
+	"github.com/nswasi/nswasi/wasirun"
 )
 
 // Runners lists the runner configurations of the suite, the unsandboxed
@@ -287,6 +288,9 @@ func (c *cell) hostAddr() (netip.Addr, error) {
 func (s *suite) runCell(ctx context.Context, p *Probe, runner string) results.Cell {
 	exp := p.Expect(runner, s.nativeRoot())
 	rc := results.Cell{Probe: p.Info.Name, Runner: runner, Expected: exp.Verdict, Rationale: exp.Why}
+	if info, _ := runners.Lookup(runner); info.Wasm {
+		rc.WASIHost, _ = wasirun.CheckWASIHost(s.cfg.Runner.Wasi.WASIHost)
+	}
 	if why := s.cannotRun(p, runner); why != "" {
 		rc.Reason = why
 		return rc

@@ -99,13 +99,14 @@ func checkComplete(t *testing.T, path string) {
 }
 
 // The loaders refuse schema versions they do not know, naming the file,
-// the version found and the version understood, for both file kinds.
+// the version found and the versions understood (every one from 1, since
+// version 2 upgrades version 1 files), for both file kinds.
 func TestLoadRefusesUnknownSchema(t *testing.T) {
 	dir := t.TempDir()
 	for _, v := range []int{0, SchemaVersion + 1, -1} {
 		p := filepath.Join(dir, fmt.Sprintf("v%d.json", v))
 		os.WriteFile(p, []byte(fmt.Sprintf(`{"schema_version": %d}`, v)), 0o644)
-		want := fmt.Sprintf("%s: schema_version %d, but this nswasi reads only version %d", p, v, SchemaVersion)
+		want := fmt.Sprintf("%s: schema_version %d, but this nswasi reads versions 1 to %d", p, v, SchemaVersion)
 		if _, err := LoadBench(p); err == nil || err.Error() != want {
 			t.Errorf("LoadBench: %v, want %q", err, want)
 		}

@@ -17,8 +17,11 @@ import (
 	"time"
 )
 
-// SchemaVersion is the version of both file formats that this code writes and reads.
-const SchemaVersion = 1
+// SchemaVersion is the version of both file formats that this code
+// writes. It reads this version and every earlier one (see upgrade).
+//
+// Version 2 added wasi_host to runs and cells.
+const SchemaVersion = 2
 
 // File names inside a result directory.
 const (
@@ -80,6 +83,9 @@ type Cell struct {
 	// Evidence is what the oracle saw and what the guest reported.
 	Evidence string `json:"evidence"`
 	Mismatch bool   `json:"mismatch"`
+	// WASIHost is the WASI host a WASI runner linked the guest against
+	// ("wazero" or "nswasi"); empty for native runners.
+	WASIHost string `json:"wasi_host,omitempty"`
 }
 
 // Bench is results.json.
@@ -101,6 +107,9 @@ type Run struct {
 	Size     int    `json:"size"`
 	Conns    int    `json:"conns"`
 	Engine   string `json:"engine"`
+	// WASIHost is the WASI host a WASI runner linked the guest against
+	// ("wazero" or "nswasi"); empty for native runners.
+	WASIHost string `json:"wasi_host,omitempty"`
 	// Direction, for stream: "in" (driver → guest) or "out" (guest → driver).
 	Direction string `json:"direction,omitempty"`
 	// Traced is set when the run counted WASI host calls (--trace-hostcalls);
@@ -262,13 +271,40 @@ func decode(name string, b []byte, v any) error {
 	if head.SchemaVersion == nil {
 		return fmt.Errorf("%s: no schema_version: not an nswasi result file", name)
 	}
-	if *head.SchemaVersion != SchemaVersion {
-		return fmt.Errorf("%s: schema_version %d, but this nswasi reads only version %d", name, *head.SchemaVersion, SchemaVersion)
+	if *head.SchemaVersion < 1 || *head.SchemaVersion > SchemaVersion {
+		return fmt.Errorf("%s: schema_version %d, but this nswasi reads versions 1 to %d", name, *head.SchemaVersion, SchemaVersion)
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return fmt.Errorf("%s: %v", name, err)
 	}
+	upgrade(*head.SchemaVersion, v)
 	return nil
+}
+
+// upgrade fills in what an older file leaves implicit. Before version 2
+// wazero's was the only WASI host, and "wasi" and "wasi+netns" the only
+// runners that used one.
+func upgrade(version int, v any) {
+	if version >= 2 {
+		return
+	}
+	wasi := func(runner string) bool { return runner == "wasi" || runner == "wasi+netns" }
+	switch v := v.(type) {
+	case *Isolation:
+		v.SchemaVersion = SchemaVersion
+		for i := range v.Cells {
+			if wasi(v.Cells[i].Runner) {
+				v.Cells[i].WASIHost = "wazero"
+			}
+		}
+	case *Bench:
+		v.SchemaVersion = SchemaVersion
+		for i := range v.Runs {
+			if wasi(v.Runs[i].Runner) {
+				v.Runs[i].WASIHost = "wazero"
+			}
+		}
+	}
 }

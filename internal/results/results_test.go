@@ -39,3 +39,25 @@ func TestRoundTripAndSchemaCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestVersion1Upgrade: files written before WASI hosts were a dimension
+// still load, and their WASI rows name the only host there was.
+func TestVersion1Upgrade(t *testing.T) {
+	p := filepath.Join(t.TempDir(), BenchFile)
+	os.WriteFile(p, []byte(`{"schema_version": 1, "environment": {}, "runs": [
+		{"scenario": "rr", "runner": "wasi+netns", "mode": "poll", "size": 64, "conns": 1, "engine": "compiler", "metric": "tps", "unit": "1/s", "reps": [1], "summary": {}},
+		{"scenario": "rr", "runner": "netns", "mode": "poll", "size": 64, "conns": 1, "engine": "native", "metric": "tps", "unit": "1/s", "reps": [1], "summary": {}}]}`), 0o644)
+	b, err := LoadBench(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.SchemaVersion != SchemaVersion || b.Runs[0].WASIHost != "wazero" || b.Runs[1].WASIHost != "" {
+		t.Fatalf("version 1 upgraded to %d with hosts %q, %q; want wazero for wasi+netns only", b.SchemaVersion, b.Runs[0].WASIHost, b.Runs[1].WASIHost)
+	}
+	q := filepath.Join(t.TempDir(), IsolationFile)
+	os.WriteFile(q, []byte(`{"schema_version": 1, "environment": {}, "probes": [], "runners": ["wasi"], "cells": [{"probe": "p", "runner": "wasi", "expected": "denied", "rationale": "", "evidence": "", "mismatch": false}]}`), 0o644)
+	iso, err := LoadIsolation(q)
+	if err != nil || iso.Cells[0].WASIHost != "wazero" {
+		t.Fatalf("isolation v1: %v, %+v", err, iso)
+	}
+}
