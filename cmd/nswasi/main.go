@@ -30,7 +30,7 @@ type command struct {
 var commands []command
 
 // commandOrder is the order of the usage listing.
-var commandOrder = []string{"exec", "isolation", "bench", "report", "compare", "run", "clean", "doctor", "list"}
+var commandOrder = []string{"exec", "isolation", "conformance", "bench", "report", "compare", "run", "clean", "doctor", "list"}
 
 func register(c command) {
 	commands = append(commands, c)
