@@ -43,7 +43,8 @@ type Config struct {
 	Timeout time.Duration
 	// Jobs is how many tests run at once; zero means 1.
 	Jobs int
-	// Expectations, when set, are compared with ExpectationsHost's failures.
+	// Expectations, when set, are compared with ExpectationsHost's
+	// failures if that host is among Hosts.
 	Expectations     *Expectations
 	ExpectationsHost string
 	// Out, when set, is the folder conformance.json and conformance.md
@@ -164,7 +165,7 @@ feed:
 		}
 		return a.Test < b.Test
 	})
-	if cfg.Expectations != nil {
+	if cfg.Expectations != nil && slices.Contains(cfg.Hosts, cfg.ExpectationsHost) {
 		res.Expectations = Compare(cfg.Expectations, cfg.ExpectationsHost, res.Cases)
 	}
 	var werr error

@@ -118,4 +118,3 @@ func cmdConformance(ctx context.Context, args []string) error {
 	}
 	return nil
 }
-
