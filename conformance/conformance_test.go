@@ -38,7 +38,9 @@ func TestParseConfig(t *testing.T) {
 		{"all fields", `{"args": ["a", "b c"], "env": {"K": "v\n\"w"}, "root": "fs-tests.dir", "exit_code": 33, "stdout": "hello", "stderr": ""}`,
 			TestConfig{Args: []string{"a", "b c"}, Env: map[string]string{"K": "v\n\"w"}, Root: "fs-tests.dir", ExitCode: 33, Stdout: str("hello"), Stderr: str("")}, ""},
 		{"empty args", `{"root": "d", "args": []}`, TestConfig{Args: []string{}, Root: "d"}, ""},
-		{"unknown field", `{"dirs": ["d"]}`, TestConfig{}, `unknown field "dirs"`},
+		{"upstream dirs", `{"dirs": ["fs-tests.dir"], "args": ["fs-tests.dir"]}`, TestConfig{Dirs: []string{"fs-tests.dir"}, Args: []string{"fs-tests.dir"}}, ""},
+		{"dirs outside", `{"dirs": ["ok", "../up"]}`, TestConfig{}, "beside the test"},
+		{"unknown field", `{"operations": []}`, TestConfig{}, `unknown field "operations"`},
 		{"wrong type", `{"exit_code": "1"}`, TestConfig{}, "cannot unmarshal"},
 		{"not json", `exit_code=1`, TestConfig{}, "invalid character"},
 		{"trailing", `{} {}`, TestConfig{}, "trailing data"},
@@ -178,6 +180,7 @@ func TestLoadSuite(t *testing.T) {
 		"no tests":     {"a.json": []byte(`{}`)},
 		"bad json":     {"a.wasm": mod, "a.json": []byte(`{"exit_code": }`)},
 		"missing root": {"a.wasm": mod, "a.json": []byte(`{"root": "nope"}`)},
+		"missing dir":  {"a.wasm": mod, "a.json": []byte(`{"dirs": ["nope"]}`)},
 		"bad manifest": {"a.wasm": mod, "manifest.json": []byte(`[`)},
 	} {
 		_, err := LoadSuite(writeSuite(t, files))
@@ -368,8 +371,11 @@ func TestRunHandMade(t *testing.T) {
 		"no-preopen.json": []byte(`{"exit_code": 8}`),
 		// Creating a file exclusively succeeds only on a fresh copy
 		// without the left-over that the suite folder holds.
-		"create.wasm":      w(wasmtest.Program{Create: "stale.cleanup"}),
-		"create.json":      []byte(`{"root": "fs"}`),
+		"create.wasm": w(wasmtest.Program{Create: "stale.cleanup"}),
+		"create.json": []byte(`{"root": "fs"}`),
+		// The upstream format's dirs: preopened under their own names.
+		"dirs.wasm":        w(wasmtest.Program{Create: "stale.cleanup"}),
+		"dirs.json":        []byte(`{"dirs": ["fs"], "args": ["fs"]}`),
 		"fs/stale.cleanup": []byte("left by an earlier run"),
 		"fs/keep":          nil,
 	})
@@ -395,7 +401,7 @@ func TestRunHandMade(t *testing.T) {
 	want := map[string]string{
 		"hello": results.Pass, "hello-wrong": results.Fail, "exit3": results.Fail, "exit3-want": results.Pass,
 		"stderr": results.Pass, "stdin": results.Pass, "env": results.Pass, "args": results.Pass,
-		"preopen": results.Pass, "no-preopen": results.Pass, "create": results.Pass,
+		"preopen": results.Pass, "no-preopen": results.Pass, "create": results.Pass, "dirs": results.Pass,
 	}
 	if len(res.Cases) != len(want) || res.Partial {
 		t.Fatalf("%d cases (partial %v), want %d", len(res.Cases), res.Partial, len(want))
@@ -436,7 +442,7 @@ func TestRunHandMade(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(md), "| wazero | 9/11 | 2 | 0 | 0 |") || !strings.Contains(string(md), "exit code 3, want exit code 0") {
+	if !strings.Contains(string(md), "| wazero | 10/12 | 2 | 0 | 0 |") || !strings.Contains(string(md), "exit code 3, want exit code 0") {
 		t.Errorf("conformance.md lacks the tally or a reason:\n%s", md)
 	}
 
@@ -447,8 +453,8 @@ func TestRunHandMade(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := Count(res2, wasirun.HostWazero); n.Pass != 9 {
-		t.Errorf("second run: %+v, want 9 passes again", n)
+	if n := Count(res2, wasirun.HostWazero); n.Pass != 10 {
+		t.Errorf("second run: %+v, want 10 passes again", n)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -94,6 +95,7 @@ func Run(ctx context.Context, cfg Config) (*results.Conformance, error) {
 			"jobs":      jobs,
 		},
 		Hosts: cfg.Hosts,
+		Cases: []results.ConformanceCase{},
 	}
 	type job struct {
 		suite *Suite
@@ -183,7 +185,7 @@ func Write(dir string, res *results.Conformance) error {
 	return results.WriteFileAtomic(filepath.Join(dir, MarkdownFile), []byte(Markdown(res)))
 }
 
-// runCase runs one test under one host on a fresh copy of its root.
+// runCase runs one test under one host on fresh copies of its folders.
 func runCase(ctx context.Context, cfg Config, tmp string, s *Suite, t Test, host string) *results.ConformanceCase {
 	c := &results.ConformanceCase{Suite: s.Name, Test: t.Name, Host: host, WantExitCode: t.ExitCode}
 	spec := sandbox.Spec{
@@ -197,16 +199,23 @@ func runCase(ctx context.Context, cfg Config, tmp string, s *Suite, t Test, host
 	}
 	var out Output
 	out.Timeout = cfg.Timeout
-	if t.Root != "" {
+	if pre := t.Preopens(); len(pre) > 0 {
 		caseDir, err := os.MkdirTemp(tmp, host+"-"+t.Name+"-")
 		if err == nil {
-			root := filepath.Join(caseDir, "root")
-			err = CopyRoot(filepath.Join(s.Dir, t.Root), root)
-			spec.Dirs = []sandbox.Dir{{HostPath: root, GuestPath: "/"}}
 			defer os.RemoveAll(caseDir)
 		}
+		for i, p := range pre {
+			if err != nil {
+				break
+			}
+			copied := filepath.Join(caseDir, strconv.Itoa(i))
+			if err = CopyRoot(filepath.Join(s.Dir, p.Name), copied); err != nil {
+				err = fmt.Errorf("copy %s: %w", p.Name, err)
+			}
+			spec.Dirs = append(spec.Dirs, sandbox.Dir{HostPath: copied, GuestPath: p.Guest})
+		}
 		if err != nil {
-			out.HostErr = fmt.Errorf("copy root %s: %w", t.Root, err)
+			out.HostErr = err
 		}
 	}
 	if out.HostErr == nil {

@@ -49,8 +49,11 @@ type TestConfig struct {
 	// Env is the guest's whole environment.
 	Env map[string]string `json:"env"`
 	// Root names a folder beside the test to preopen as the guest's "/";
-	// empty means no preopen.
+	// empty means none.
 	Root string `json:"root"`
+	// Dirs name folders beside the test to preopen under their own names
+	// (the upstream specification's field), after Root.
+	Dirs []string `json:"dirs"`
 	// ExitCode is the expected exit status.
 	ExitCode int `json:"exit_code"`
 	// Stdout and Stderr, when set, are the guest's expected output, exactly.
@@ -80,7 +83,7 @@ func ParseConfig(b []byte) (TestConfig, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
-		return TestConfig{}, fmt.Errorf("%v (this nswasi reads args, env, root, exit_code, stdout, stderr)", err)
+		return TestConfig{}, fmt.Errorf("%v (this nswasi reads args, env, root, dirs, exit_code, stdout, stderr)", err)
 	}
 	if dec.More() {
 		return TestConfig{}, fmt.Errorf("trailing data after the JSON object")
@@ -98,7 +101,28 @@ func ParseConfig(b []byte) (TestConfig, error) {
 	if c.Root != "" && !filepath.IsLocal(c.Root) {
 		return TestConfig{}, fmt.Errorf("root %q: want a folder beside the test", c.Root)
 	}
+	for _, d := range c.Dirs {
+		if !filepath.IsLocal(d) {
+			return TestConfig{}, fmt.Errorf("dirs: %q: want a folder beside the test", d)
+		}
+	}
 	return c, nil
+}
+
+// Preopen is one folder a test gets: Name beside the test, seen by the
+// guest at Guest.
+type Preopen struct{ Name, Guest string }
+
+// Preopens lists the test's folders in fd order: Root as "/", then Dirs.
+func (c TestConfig) Preopens() []Preopen {
+	var p []Preopen
+	if c.Root != "" {
+		p = append(p, Preopen{c.Root, "/"})
+	}
+	for _, d := range c.Dirs {
+		p = append(p, Preopen{d, d})
+	}
+	return p
 }
 
 // LoadSuite reads the tests of one folder: every *.wasm, in name order.
@@ -138,10 +162,10 @@ func LoadSuite(dir string) (*Suite, error) {
 		case !os.IsNotExist(err):
 			return nil, sandbox.BadInput("%s", err)
 		}
-		if t.Root != "" {
-			st, err := os.Stat(filepath.Join(dir, t.Root))
+		for _, p := range t.Preopens() {
+			st, err := os.Stat(filepath.Join(dir, p.Name))
 			if err != nil || !st.IsDir() {
-				return nil, sandbox.BadInput("%s: root %q is not a folder beside the test", jsonPath, t.Root)
+				return nil, sandbox.BadInput("%s: %q is not a folder beside the test", jsonPath, p.Name)
 			}
 		}
 		s.Tests = append(s.Tests, t)

@@ -75,7 +75,7 @@ func TestConformanceBadInput(t *testing.T) {
 	badJSON := filepath.Join(dir, "bad")
 	os.Mkdir(badJSON, 0o755)
 	os.WriteFile(filepath.Join(badJSON, "a.wasm"), wasmtest.Build(wasmtest.Program{}), 0o644)
-	os.WriteFile(filepath.Join(badJSON, "a.json"), []byte(`{"dirs": ["x"]}`), 0o644)
+	os.WriteFile(filepath.Join(badJSON, "a.json"), []byte(`{"operations": []}`), 0o644)
 	notCreated := filepath.Join(dir, "not-created")
 	cases := []struct {
 		name string
@@ -86,7 +86,7 @@ func TestConformanceBadInput(t *testing.T) {
 		{"missing folder", []string{"/nonexistent"}, "no such file"},
 		{"no tests", []string{t.TempDir()}, "no *.wasm tests"},
 		{"file", []string{file}, "not a folder"},
-		{"bad test json", []string{badJSON}, `unknown field "dirs"`},
+		{"bad test json", []string{badJSON}, `unknown field "operations"`},
 		{"unknown host", []string{"--wasi-host", "wazero,wasmtime", suite}, `WASI host "wasmtime"`},
 		{"empty host", []string{"--wasi-host", "wazero,", suite}, "empty host name"},
 		{"host twice", []string{"--wasi-host", "wazero,wazero", suite}, "wazero twice"},
