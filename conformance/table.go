@@ -52,8 +52,12 @@ func Markdown(res *results.Conformance) string {
 	var b strings.Builder
 	env := res.Environment
 	b.WriteString("# WASI preview 1 conformance\n\n")
+	wazero := env.WazeroVersion
+	if wazero == "" {
+		wazero = "(version unknown)"
+	}
 	fmt.Fprintf(&b, "wasi-testsuite tests under each WASI host; wazero %s, engine %v, timeout %vs per test; nswasi %s, %s, %s.\n\n",
-		env.WazeroVersion, res.Config["engine"], res.Config["timeout_s"], env.NswasiVersion, env.Kernel, env.Time.Format("2006-01-02 15:04 MST"))
+		wazero, res.Config["engine"], res.Config["timeout_s"], env.NswasiVersion, env.Kernel, env.Time.Format("2006-01-02 15:04 MST"))
 	if res.Partial {
 		b.WriteString("**Partial:** the run was interrupted; cases that did not finish are missing.\n\n")
 	}
