@@ -95,7 +95,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: nswasi COMMAND [FLAGS] [ARGS]")
 	fmt.Fprintln(w)
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run 'nswasi COMMAND --help' for a command's flags and an example.")
