@@ -30,7 +30,7 @@ type command struct {
 var commands []command
 
 // commandOrder is the order of the usage listing.
-var commandOrder = []string{"exec", "isolation", "bench", "report", "compare", "run", "clean", "doctor", "list"}
+var commandOrder = []string{"exec", "isolation", "conformance", "bench", "report", "compare", "run", "clean", "doctor", "list"}
 
 func register(c command) {
 	commands = append(commands, c)
@@ -95,7 +95,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: nswasi COMMAND [FLAGS] [ARGS]")
 	fmt.Fprintln(w)
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run 'nswasi COMMAND --help' for a command's flags and an example.")
