@@ -299,3 +299,35 @@ func TestParseLists(t *testing.T) {
 		t.Error("ParseRunners accepted docker")
 	}
 }
+
+// The file-system probes under both WASI hosts, judged from outside:
+// nswasi's host keeps every path beneath its preopen, symbolic links
+// included; wazero's follows links out (a finding, see docs/findings.md),
+// and both refuse ".." and read only what is granted.
+func TestWASIHostsFileSystem(t *testing.T) {
+	want := map[string]map[string]string{
+		wasirun.HostNswasi: {"read-granted": results.Allowed, "read-outside": results.Denied, "dotdot-traversal": results.Denied,
+			"symlink-file": results.Denied, "symlink-dir": results.Denied, "write-readonly": results.Denied, "create-outside": results.Denied},
+		wasirun.HostWazero: {"read-granted": results.Allowed, "read-outside": results.Denied, "dotdot-traversal": results.Denied,
+			"symlink-file": results.Allowed, "symlink-dir": results.Allowed, "write-readonly": results.Denied, "create-outside": results.Denied},
+	}
+	for host, cells := range want {
+		t.Run(host, func(t *testing.T) {
+			cfg := config(t)
+			cfg.Runner.Wasi.WASIHost = host
+			cfg.Runners = []string{"wasi"}
+			for p := range cells {
+				cfg.Probes = append(cfg.Probes, p)
+			}
+			iso := run(t, cfg)
+			for _, c := range iso.Cells {
+				if c.Observed != cells[c.Probe] {
+					t.Errorf("%s under wasi (%s): %s, want %s (%s)", c.Probe, host, c.Observed, cells[c.Probe], c.Evidence)
+				}
+				if c.WASIHost != host {
+					t.Errorf("%s: cell records WASI host %q, want %q", c.Probe, c.WASIHost, host)
+				}
+			}
+		})
+	}
+}

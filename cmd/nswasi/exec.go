@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nswasi/nswasi/internal/results"
 	"github.com/nswasi/nswasi/nsrun"
 	"github.com/nswasi/nswasi/sandbox"
 	"github.com/nswasi/nswasi/sandbox/runners"
@@ -126,6 +127,9 @@ func cmdExec(ctx context.Context, args []string) error {
 			return exitError{code}
 		}
 		return err
+	}
+	if h, ok := r.(wasirun.Host); ok {
+		fmt.Fprintf(os.Stderr, "nswasi: WASI host %s on wazero %s (%s engine)\n", cfg.Wasi.WASIHost, results.WazeroVersion(), h.Engine)
 	}
 	for i, a := range g.Addrs() {
 		fmt.Fprintf(os.Stderr, "nswasi: listener %d reachable at %s\n", i, a)

@@ -43,13 +43,21 @@ func CurrentEnvironment() Environment {
 			}
 			e.NswasiVersion = rev + dirty
 		}
+	}
+	e.WazeroVersion = WazeroVersion()
+	return e
+}
+
+// WazeroVersion is the version of wazero built into this nswasi.
+func WazeroVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, d := range bi.Deps {
 			if d.Path == "github.com/tetratelabs/wazero" {
-				e.WazeroVersion = d.Version
+				return d.Version
 			}
 		}
 	}
-	return e
+	return ""
 }
 
 func cpuModel() string {
