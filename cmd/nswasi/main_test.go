@@ -349,5 +349,49 @@ func TestListAndHelp(t *testing.T) {
 		if err != nil || !strings.Contains(string(out), "example:") {
 			t.Errorf("nswasi %s --help: %v\n%s", c.name, err, out)
 		}
+		// FlagSet.Parse prints the usage itself on --help: printing it
+		// again doubled every command's help.
+		if n := strings.Count(string(out), "usage: nswasi "+c.name); n != 1 {
+			t.Errorf("nswasi %s --help prints its usage %d times, want once:\n%s", c.name, n, out)
+		}
+	}
+}
+
+// The top-level usage lists every command with its summary starting in
+// one column, whatever the longest command name.
+func TestUsageColumn(t *testing.T) {
+	out, err := exec.Command(nswasi, "--help").CombinedOutput()
+	if err != nil {
+		t.Fatalf("nswasi --help: %v\n%s", err, out)
+	}
+	col := -1
+	listed := 0
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || !strings.HasPrefix(line, "  ") {
+			continue
+		}
+		var c *command
+		for i := range commands {
+			if commands[i].name == f[0] {
+				c = &commands[i]
+			}
+		}
+		if c == nil {
+			continue
+		}
+		listed++
+		at := strings.Index(line, c.summary)
+		if at < 0 || at <= len("  "+c.name) {
+			t.Errorf("summary of %s not separated from its name: %q", c.name, line)
+			continue
+		}
+		if col >= 0 && at != col {
+			t.Errorf("summary of %s starts in column %d, others in %d:\n%s", c.name, at, col, out)
+		}
+		col = at
+	}
+	if listed != len(commands) {
+		t.Errorf("usage lists %d of %d commands:\n%s", listed, len(commands), out)
 	}
 }
