@@ -20,7 +20,8 @@ func (Native) Name() string { return "native" }
 
 // Start implements sandbox.Runner.
 func (Native) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Guest, error) {
-	if err := checkNative(spec); err != nil {
+	spec, err := checkNative(spec)
+	if err != nil {
 		return nil, err
 	}
 	loopback := netip.MustParseAddr("127.0.0.1")
@@ -51,7 +52,8 @@ func (r Netns) Name() string {
 
 // Start implements sandbox.Runner.
 func (r Netns) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Guest, error) {
-	if err := checkNative(spec); err != nil {
+	spec, err := checkNative(spec)
+	if err != nil {
 		return nil, err
 	}
 	ns, err := New(r.Options)
@@ -76,21 +78,23 @@ func (r Netns) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Guest, err
 	return startNative(ctx, spec, files, addrs, ns.Spawn, ns.Close)
 }
 
-func checkNative(spec sandbox.Spec) error {
+// checkNative validates spec for a native runner and returns it with its
+// paths made absolute (see sandbox.Spec.Abs).
+func checkNative(spec sandbox.Spec) (sandbox.Spec, error) {
 	if err := spec.Validate(); err != nil {
-		return err
+		return spec, err
 	}
 	wasm, err := sandbox.IsWasm(spec.Artifact)
 	if err != nil {
-		return err
+		return spec, err
 	}
 	if wasm {
-		return sandbox.BadInput("artifact %s is a WebAssembly module: use the wasi or wasi+netns runner", spec.Artifact)
+		return spec, sandbox.BadInput("artifact %s is a WebAssembly module: use the wasi or wasi+netns runner", spec.Artifact)
 	}
 	if err := unix.Access(spec.Artifact, unix.X_OK); err != nil {
-		return sandbox.BadInput("artifact %s: not executable", spec.Artifact)
+		return spec, sandbox.BadInput("artifact %s: not executable", spec.Artifact)
 	}
-	return nil
+	return spec.Abs()
 }
 
 // openListeners opens spec's listeners in the calling thread's namespace;

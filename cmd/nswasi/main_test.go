@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/nswasi/nswasi/internal/testenv"
+	"github.com/nswasi/nswasi/sandbox/runners"
 	"github.com/nswasi/nswasi/scenarios"
 )
 
@@ -168,6 +169,50 @@ func TestExecEchoThenSIGINT(t *testing.T) {
 			}
 			testenv.NoObjects(t)
 		})
+	}
+}
+
+// Artifact and directory paths are relative to where the user runs nswasi,
+// under every runner: `bin/nswasi exec ... -- bin/guest` from the
+// repository root once failed with "fork/exec bin/guest: no such file".
+func TestExecRelativePaths(t *testing.T) {
+	cwd := filepath.Dir(filepath.Dir(guest.Native))
+	data := t.TempDir()
+	if err := os.WriteFile(filepath.Join(data, "hello.txt"), []byte("relative hello\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	relData, err := filepath.Rel(cwd, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, runner := range runners.Names() {
+		t.Run(runner, func(t *testing.T) {
+			if strings.Contains(runner, "netns") {
+				testenv.RequireRoot(t)
+			}
+			artifact := guest.Native
+			// The native runners have no file-system sandbox: their guest
+			// sees the host path, which nswasi made absolute.
+			file := filepath.Join(data, "hello.txt")
+			if info, _ := runners.Lookup(runner); info.Wasm {
+				artifact, file = guest.Wasm, "/data/hello.txt"
+			}
+			rel := filepath.Join(filepath.Base(filepath.Dir(artifact)), filepath.Base(artifact))
+			cmd := exec.Command(nswasi, "exec", "--runner", runner, "--timeout", "1m",
+				"--dir", relData+":/data:ro", "--", rel, "cat", file)
+			cmd.Dir = cwd
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("nswasi exec -- %s (from %s): %v\nstderr: %s", rel, cwd, err, stderr.String())
+			}
+			if stdout.String() != "relative hello\n" {
+				t.Errorf("guest printed %q, want the granted file's content", stdout.String())
+			}
+		})
+	}
+	if os.Geteuid() == 0 {
+		testenv.NoObjects(t)
 	}
 }
 
