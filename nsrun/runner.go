@@ -33,8 +33,9 @@ func (Native) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Guest, erro
 }
 
 // Netns runs a native guest inside a fresh network namespace with a veth
-// pair to nswasi's namespace. The listeners are opened inside the namespace
-// by the harness and inherited. With Firewall, it is the "netns+fw" runner:
+// pair to nswasi's namespace, and in a private mount namespace whose /sys
+// is mounted for the network namespace, as `ip netns exec` runs a program.
+// The listeners are opened inside the namespace by the harness and inherited. With Firewall, it is the "netns+fw" runner:
 // Namespace.Firewall admits only the granted listeners, making the
 // namespace deny-by-default as WASI is, before the guest starts.
 type Netns struct {
@@ -75,7 +76,9 @@ func (r Netns) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Guest, err
 	if err != nil {
 		return nil, errors.Join(err, ns.Close())
 	}
-	return startNative(ctx, spec, files, addrs, ns.Spawn, ns.Close)
+	// Like `ip netns exec`: a private mount namespace whose /sys shows the
+	// network namespace (see SpawnWithSysfs).
+	return startNative(ctx, spec, files, addrs, ns.SpawnWithSysfs, ns.Close)
 }
 
 // checkNative validates spec for a native runner and returns it with its
