@@ -115,4 +115,3 @@ func TestVagrantRunNoReport(t *testing.T) {
 		t.Errorf("exit %d, output:\n%s", code, out)
 	}
 }
-
