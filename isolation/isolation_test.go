@@ -127,8 +127,10 @@ func TestMatrix(t *testing.T) {
 			t.Errorf("native control %s: %s, want allowed (%s)", p, c.Observed, c.Evidence)
 		}
 	}
-	// Denials certain by construction: separate stacks and WASI's missing socket calls.
+	// Denials certain by construction: separate stacks, a sysfs mounted for
+	// the namespace (as ip netns exec does), and WASI's missing socket calls.
 	for _, cell := range [][2]string{{"connect-loopback", "netns"}, {"connect-tenant", "netns"}, {"proc-net-tcp", "netns"},
+		{"list-interfaces", "netns"}, {"list-interfaces", "netns+fw"},
 		{"connect-veth-host", "wasi"}, {"listen-new", "wasi"}, {"exec-process", "wasi"}, {"create-outside", "wasi"}} {
 		if c := base[cell]; c.Observed != results.Denied {
 			t.Errorf("%s under %s: %s, want denied (%s)", cell[0], cell[1], c.Observed, c.Evidence)

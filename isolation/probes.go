@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -77,6 +78,11 @@ const (
 	whyNsOwnLo   = "the namespace has its own loopback: its 127.0.0.1 is not the host's"
 	whyVethOpen  = "the veth links the namespace to the host and nothing filters it"
 	whyNoDevices = "network_namespaces(7): a namespace has its own network devices, /proc/net and /sys/class/net"
+	// whySysfs is why a netns guest sees no host interface in /sys/class/net
+	// either: a bare setns would leave it the host's.
+	whySysfs = "network_namespaces(7): a namespace has its own network devices; sysfs shows those of the namespace that mounted it, " +
+		"so after a bare setns /sys/class/net would still list the host's. Like ip netns exec, the runner gives the guest a private " +
+		"mount namespace with /sys remounted from inside the network namespace"
 )
 
 func all(v, why string) map[string]expectation {
@@ -169,7 +175,7 @@ var catalogue = []*Probe{
 	{
 		Info:        info("list-interfaces", "network", "list the host's network interfaces (net.Interfaces and /sys/class/net)", "visibility of the host's network configuration"),
 		Guest:       "probe-interfaces",
-		expect:      per(allow(whyNative), deny(whyNoDevices), deny(whyNoDevices), deny("WASI preview 1 has no interface API and no file outside the preopens"), deny("both sandboxes: WASI preview 1 has no interface API")),
+		expect:      per(allow(whyNative), deny(whySysfs), deny(whySysfs), deny("WASI preview 1 has no interface API and no file outside the preopens"), deny("both sandboxes: WASI preview 1 has no interface API")),
 		needsTenant: true,
 		arm:         armInterfaces,
 	},
@@ -513,11 +519,29 @@ func armInterfaces(c *cell) (*armed, error) {
 		}
 		for _, l := range strings.Split(c.report.Data, "\n") {
 			if l == link {
-				return results.Allowed, fmt.Sprintf("the guest named %s, a host interface with a random name nswasi created for this run", link)
+				return results.Allowed, fmt.Sprintf("the guest named %s, a host interface with a random name nswasi created for this run, through %s",
+					link, strings.Join(namedBy(c.report.Notes, link), " and "))
 			}
 		}
-		return results.Denied, fmt.Sprintf("the guest did not name %s, a host interface with a random name nswasi created for this run", link)
+		return results.Denied, fmt.Sprintf("the guest did not name %s, a host interface with a random name nswasi created for this run, "+
+			"through net.Interfaces or /sys/class/net", link)
 	}}, nil
+}
+
+// namedBy lists the sources (net.Interfaces, /sys/class/net) whose note in
+// the probe's report names the interface.
+func namedBy(notes []string, name string) []string {
+	var out []string
+	for _, n := range notes {
+		src, list, ok := strings.Cut(n, ": ")
+		if ok && slices.Contains(strings.Fields(list), name) {
+			out = append(out, src)
+		}
+	}
+	if len(out) == 0 {
+		out = []string{"the probe's report"}
+	}
+	return out
 }
 
 func armProcNetTCP(c *cell) (*armed, error) {

@@ -20,7 +20,8 @@ func (Native) Name() string { return "native" }
 
 // Start implements sandbox.Runner.
 func (Native) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Guest, error) {
-	if err := checkNative(spec); err != nil {
+	spec, err := checkNative(spec)
+	if err != nil {
 		return nil, err
 	}
 	loopback := netip.MustParseAddr("127.0.0.1")
@@ -32,8 +33,9 @@ func (Native) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Guest, erro
 }
 
 // Netns runs a native guest inside a fresh network namespace with a veth
-// pair to nswasi's namespace. The listeners are opened inside the namespace
-// by the harness and inherited. With Firewall, it is the "netns+fw" runner:
+// pair to nswasi's namespace, and in a private mount namespace whose /sys
+// is mounted for the network namespace, as `ip netns exec` runs a program.
+// The listeners are opened inside the namespace by the harness and inherited. With Firewall, it is the "netns+fw" runner:
 // Namespace.Firewall admits only the granted listeners, making the
 // namespace deny-by-default as WASI is, before the guest starts.
 type Netns struct {
@@ -51,7 +53,8 @@ func (r Netns) Name() string {
 
 // Start implements sandbox.Runner.
 func (r Netns) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Guest, error) {
-	if err := checkNative(spec); err != nil {
+	spec, err := checkNative(spec)
+	if err != nil {
 		return nil, err
 	}
 	ns, err := New(r.Options)
@@ -73,24 +76,28 @@ func (r Netns) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Guest, err
 	if err != nil {
 		return nil, errors.Join(err, ns.Close())
 	}
-	return startNative(ctx, spec, files, addrs, ns.Spawn, ns.Close)
+	// Like `ip netns exec`: a private mount namespace whose /sys shows the
+	// network namespace (see SpawnWithSysfs).
+	return startNative(ctx, spec, files, addrs, ns.SpawnWithSysfs, ns.Close)
 }
 
-func checkNative(spec sandbox.Spec) error {
+// checkNative validates spec for a native runner and returns it with its
+// paths made absolute (see sandbox.Spec.Abs).
+func checkNative(spec sandbox.Spec) (sandbox.Spec, error) {
 	if err := spec.Validate(); err != nil {
-		return err
+		return spec, err
 	}
 	wasm, err := sandbox.IsWasm(spec.Artifact)
 	if err != nil {
-		return err
+		return spec, err
 	}
 	if wasm {
-		return sandbox.BadInput("artifact %s is a WebAssembly module: use the wasi or wasi+netns runner", spec.Artifact)
+		return spec, sandbox.BadInput("artifact %s is a WebAssembly module: use the wasi or wasi+netns runner", spec.Artifact)
 	}
 	if err := unix.Access(spec.Artifact, unix.X_OK); err != nil {
-		return sandbox.BadInput("artifact %s: not executable", spec.Artifact)
+		return spec, sandbox.BadInput("artifact %s: not executable", spec.Artifact)
 	}
-	return nil
+	return spec.Abs()
 }
 
 // openListeners opens spec's listeners in the calling thread's namespace;

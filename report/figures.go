@@ -838,9 +838,9 @@ func fidelityFigure(d *Data) (*Figure, string) {
 	if len(srcs) == 0 {
 		return nil, title + ": no peer (iperf3) measurements in the results"
 	}
-	series := append([]string{"nswasi native"}, tools...)
+	series := append([]string{"nswasi"}, tools...)
 	styles := stylesFor(series)
-	f := &Figure{Name: "fidelity-iperf3", Title: "Fidelity: nswasi native stream vs reference tools on the same path", legend: barLegend(styles)}
+	f := &Figure{Name: "fidelity-iperf3", Title: "Fidelity: nswasi's stream in vs reference tools on the same path", legend: barLegend(styles)}
 	var row []*plot.Plot
 	for _, src := range srcs {
 		g := newGrouped(paths, styles)
@@ -855,7 +855,11 @@ func fidelityFigure(d *Data) (*Figure, string) {
 	}
 	f.panels = [][]*plot.Plot{row}
 	f.sharedY = true
-	f.Caption = "Throughput of a reference tool and of nswasi's native stream scenario on the same path; " +
-		"nswasi's bar is the tool's throughput times the ratio the benchmark recorded (nswasi_ratio)."
+	var cases []string
+	for _, p := range paths {
+		cases = append(cases, fmt.Sprintf("on the %s path, %s", p, peerCase(results.Peer{Path: p})))
+	}
+	f.Caption = "Throughput of a reference tool and of nswasi on the same path: " + strings.Join(cases, "; ") + ". " +
+		"nswasi's bar is the tool's throughput times the ratio of the medians the benchmark recorded (nswasi_ratio)."
 	return f, ""
 }

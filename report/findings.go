@@ -28,9 +28,9 @@ func findings(d *Data) []string {
 		hostcallFindings(s, add)
 		tracedCostFinding(s, add)
 		for _, p := range s.Bench.Peers {
-			if p.Ratio > 0 {
-				add("Fidelity: nswasi's native stream reaches %.2f× the throughput of %s on the %s path (%s Gbit/s for %s).",
-					p.Ratio, p.Tool, p.Path, num(p.BPS/gbit), p.Tool)
+			if p.Ratio > 0 && p.BPS > 0 {
+				add("Fidelity, %s path: nswasi's %s reaches %.2f× the throughput of %s on the same path (medians; %s %s Gbit/s).",
+					p.Path, peerCase(p), p.Ratio, p.Tool, p.Tool, num(p.BPS/gbit))
 			}
 		}
 		errorFindings(s, add)
@@ -41,20 +41,20 @@ func findings(d *Data) []string {
 			pre = s.Label + ": "
 		}
 		var mism []string
-		var notRun, ran int
 		for _, c := range s.Isolation.Cells {
 			if c.Mismatch {
 				mism = append(mism, fmt.Sprintf("%s under %s (expected %s, observed %s)", c.Probe, c.Runner, c.Expected, c.Observed))
 			}
-			if c.Observed == "" {
-				notRun++
-			} else {
-				ran++
-			}
 		}
-		if len(mism) == 0 {
+		ran, notRun := cellCounts(s.Isolation)
+		switch {
+		case ran == 0 && notRun == 0:
+			out = append(out, fmt.Sprintf("%sIsolation: the file records no cell.", pre))
+		case ran == 0:
+			out = append(out, fmt.Sprintf("%sIsolation: no cell ran; all %d could not run.", pre, notRun))
+		case len(mism) == 0:
 			out = append(out, fmt.Sprintf("%sIsolation: all %d cells that ran matched the expected verdict; %d could not run.", pre, ran, notRun))
-		} else {
+		default:
 			out = append(out, fmt.Sprintf("%sIsolation: %d of %d cells that ran did not match the expected verdict: %s; %d could not run.",
 				pre, len(mism), ran, strings.Join(mism, "; "), notRun))
 		}
@@ -75,12 +75,64 @@ func extremes(ps []pick) (lo, hi pick) {
 
 func rm(r results.Run) string { return r.Runner + " / " + r.Mode }
 
+// caseName names every coordinate that tells a run from the others of its
+// scenario: runner and mode, message size, connection count and, for a WASI
+// runner, the wazero engine. A finding that picks one run out of several
+// quotes it whole, so that the sentence cannot be read as a claim about a
+// configuration it does not describe.
+func caseName(r results.Run) string {
+	parts := []string{rm(r)}
+	if r.Size > 0 {
+		parts = append(parts, humanBytes(r.Size))
+	}
+	parts = append(parts, connsName(r.Conns))
+	if isWASIRunner(r.Runner) && r.Engine != "" {
+		parts = append(parts, "engine "+r.Engine)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func connsName(n int) string {
+	if n == 1 {
+		return "1 connection"
+	}
+	return fmt.Sprintf("%d connections", n)
+}
+
+// cellCounts counts an isolation file's cells that ran (have an observed
+// verdict) and those that could not run.
+func cellCounts(iso *results.Isolation) (ran, notRun int) {
+	for _, c := range iso.Cells {
+		if c.Observed == "" {
+			notRun++
+		} else {
+			ran++
+		}
+	}
+	return ran, notRun
+}
+
+// peerCase names the nswasi case a reference tool was compared with. Result
+// files of this schema do not record it; it is what nswasi's bench has
+// always measured against iperf3: stream in, blocking, 128 KiB writes, one
+// connection, under native on the loopback path and under netns on the
+// veth path (bench/peers.go).
+func peerCase(p results.Peer) string {
+	runner := "native"
+	if p.Path == "veth" {
+		runner = "netns"
+	}
+	return fmt.Sprintf("stream in (driver → guest) under %s (blocking, %s, 1 connection)", runner, humanBytes(128<<10))
+}
+
 func throughputFindings(s *Source, add func(string, ...any)) {
 	all := runsOf(s, "stream")
-	all = onlyVariant(all, mainVariant(all))
+	v := mainVariant(all)
+	all = onlyVariant(all, v)
 	for _, dir := range directionsIn(all) {
 		runs := onlyDirection(all, dir)
-		name := directionLabel(dir)
+		// The figures show one variant; so do these findings, and they say which.
+		name := directionLabel(dir) + ", " + v.String()
 		for _, wr := range []string{"wasi", "wasi+netns"} {
 			var ps []pick
 			for _, w := range runs {
@@ -95,17 +147,17 @@ func throughputFindings(s *Source, add func(string, ...any)) {
 				continue
 			}
 			lo, hi := extremes(ps)
-			add("%s: throughput of %s relative to native ranges from %s (%s) to %s (%s) over %d mode × size pairs.",
+			add("%s: throughput of %s relative to native at the same mode and size ranges from %s× (%s) to %s× (%s) over %d mode × size pairs.",
 				upperFirst(name), wr, ratioCell(lo.value), lo.label, ratioCell(hi.value), hi.label, len(ps))
 		}
 		var best pick
 		for _, r := range runs {
 			if ok(r) && summary(r).Mean > best.value {
-				best = pick{fmt.Sprintf("%s at %s", rm(r), humanBytes(r.Size)), summary(r).Mean}
+				best = pick{caseName(r), summary(r).Mean}
 			}
 		}
 		if best.value > 0 {
-			add("%s: highest throughput %s, %s Gbit/s (mean).", upperFirst(name), best.label, num(best.value/gbit))
+			add("%s: highest throughput %s Gbit/s (mean) by %s.", upperFirst(name), num(best.value/gbit), best.label)
 		}
 	}
 }
@@ -121,6 +173,7 @@ func cpuFindings(s *Source, add func(string, ...any)) {
 	all := runsOf(s, "stream")
 	all = onlyVariant(all, mainVariant(all))
 	for _, dir := range directionsIn(all) {
+		// Every pick is named in full (caseName): the label carries the variant.
 		var withCPU []results.Run
 		for _, r := range onlyDirection(all, dir) {
 			if r.CPU != nil && r.CPU.PerGB > 0 {
@@ -132,32 +185,32 @@ func cpuFindings(s *Source, add func(string, ...any)) {
 			var ps []pick
 			for _, r := range withCPU {
 				if r.Size == sz {
-					ps = append(ps, pick{rm(r), r.CPU.PerGB})
+					ps = append(ps, pick{caseName(r), r.CPU.PerGB})
 				}
 			}
 			lo, hi := extremes(ps)
-			add("%s: CPU per GB at %s messages: highest %s, %s s/GB; lowest %s, %s s/GB.",
-				upperFirst(directionLabel(dir)), humanBytes(sz), hi.label, num(hi.value), lo.label, num(lo.value))
+			add("%s: CPU per GB at %s messages: highest %s s/GB (%s); lowest %s s/GB (%s).",
+				upperFirst(directionLabel(dir)), humanBytes(sz), num(hi.value), hi.label, num(lo.value), lo.label)
 		}
 		if len(sizes) > 1 {
 			var ps []pick
 			for _, r := range withCPU {
-				ps = append(ps, pick{fmt.Sprintf("%s at %s", rm(r), humanBytes(r.Size)), r.CPU.PerGB})
+				ps = append(ps, pick{caseName(r), r.CPU.PerGB})
 			}
 			_, hi := extremes(ps)
-			add("%s: highest CPU per GB over all sizes: %s, %s s/GB.", upperFirst(directionLabel(dir)), hi.label, num(hi.value))
+			add("%s: highest CPU per GB over all sizes: %s s/GB (%s).", upperFirst(directionLabel(dir)), num(hi.value), hi.label)
 		}
 	}
 	for _, sc := range []string{"rr", "http"} {
 		var ps []pick
 		for _, r := range runsOf(s, sc) {
 			if r.CPU != nil && r.CPU.Per1kReq > 0 {
-				ps = append(ps, pick{rm(r), r.CPU.Per1kReq})
+				ps = append(ps, pick{caseName(r), r.CPU.Per1kReq})
 			}
 		}
 		if len(ps) > 0 {
 			lo, hi := extremes(ps)
-			add("CPU per 1,000 %s requests: highest %s, %s s; lowest %s, %s s.", sc, hi.label, num(hi.value), lo.label, num(lo.value))
+			add("CPU per 1,000 %s requests: highest %s s (%s); lowest %s s (%s).", sc, num(hi.value), hi.label, num(lo.value), lo.label)
 		}
 	}
 	var busy []string
@@ -167,9 +220,9 @@ func cpuFindings(s *Source, add func(string, ...any)) {
 			continue
 		}
 		v := summary(r).Mean * 1e3
-		ps = append(ps, pick{rm(r), v})
+		ps = append(ps, pick{caseName(r), v})
 		if v >= 100 {
-			busy = append(busy, fmt.Sprintf("%s %s", rm(r), num(v)))
+			busy = append(busy, fmt.Sprintf("%s ms/s (%s)", num(v), caseName(r)))
 		}
 	}
 	if len(ps) > 0 {
@@ -180,7 +233,7 @@ func cpuFindings(s *Source, add func(string, ...any)) {
 			t += fmt.Sprintf("none of %d configurations burns 100 ms/s or more", len(ps))
 		}
 		lo, _ := extremes(ps)
-		add("%s; the lowest is %s at %s ms/s.", t, lo.label, num(lo.value))
+		add("%s; the lowest is %s ms/s (%s).", t, num(lo.value), lo.label)
 	}
 }
 
@@ -189,8 +242,8 @@ func latencyFindings(s *Source, add func(string, ...any)) {
 		var p50, p999 []pick
 		for _, r := range runsOf(s, sc) {
 			if r.LatencyNS != nil {
-				p50 = append(p50, pick{rm(r), float64(r.LatencyNS.P50) / 1e3})
-				p999 = append(p999, pick{rm(r), float64(r.LatencyNS.P999) / 1e3})
+				p50 = append(p50, pick{caseName(r), float64(r.LatencyNS.P50) / 1e3})
+				p999 = append(p999, pick{caseName(r), float64(r.LatencyNS.P999) / 1e3})
 			}
 		}
 		if len(p50) == 0 {
@@ -240,10 +293,10 @@ func spuriousFindings(s *Source, add func(string, ...any)) {
 		}
 	}
 	if len(wasi) > 0 {
-		add("Spurious readiness (waits after which the next I/O call returned EAGAIN) under WASI: %s.", strings.Join(wasi, "; "))
+		add("Spurious readiness (waits after which the next I/O call returned EAGAIN) under WASI, summed over every size and connection count: %s.", strings.Join(wasi, "; "))
 	}
 	if len(native) > 0 {
-		add("Spurious readiness without WASI: %s.", strings.Join(native, "; "))
+		add("Spurious readiness without WASI, summed over every size and connection count: %s.", strings.Join(native, "; "))
 	}
 }
 
@@ -251,7 +304,7 @@ func hostcallFindings(s *Source, add func(string, ...any)) {
 	var parts []string
 	for _, r := range hostcallRunsOf(s, "rr") {
 		if hc, found := r.Hostcalls["poll_oneoff"]; found && hc.Calls > 0 {
-			parts = append(parts, fmt.Sprintf("%s %s µs", rm(r), num(float64(hc.TotalNS)/float64(hc.Calls)/1e3)))
+			parts = append(parts, fmt.Sprintf("%s µs (%s)", num(float64(hc.TotalNS)/float64(hc.Calls)/1e3), caseName(r)))
 		}
 	}
 	if len(parts) > 0 {
@@ -269,7 +322,7 @@ func hostcallFindings(s *Source, add func(string, ...any)) {
 		for _, hc := range r.Hostcalls {
 			calls += hc.Calls
 		}
-		pm = append(pm, pick{fmt.Sprintf("%s %s%s", scenarioName(r), rm(r), sizeSuffix(r)), float64(calls) / n})
+		pm = append(pm, pick{fmt.Sprintf("%s %s", scenarioName(r), caseName(r)), float64(calls) / n})
 	}
 	if len(pm) > 0 {
 		lo, hi := extremes(pm)
@@ -340,13 +393,6 @@ func median(sorted []float64) float64 {
 		return sorted[n/2]
 	}
 	return (sorted[n/2-1] + sorted[n/2]) / 2
-}
-
-func sizeSuffix(r results.Run) string {
-	if r.Scenario == "stream" && r.Size > 0 {
-		return " at " + humanBytes(r.Size)
-	}
-	return ""
 }
 
 // errorLimit is how much of an error string a finding or table quotes.

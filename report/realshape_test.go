@@ -102,7 +102,10 @@ func TestStreamDirectionsSeparated(t *testing.T) {
 		}
 	}
 	text := strings.Join(findings(d), "\n")
-	for _, want := range []string{"Stream in (driver → guest): highest throughput", "Stream out (guest → driver): highest throughput"} {
+	// Each finding also names the variant it keeps (issue 12: findings
+	// silently kept one connection count and engine).
+	for _, want := range []string{"Stream in (driver → guest), 1 connection, WASI engine compiler: highest throughput",
+		"Stream out (guest → driver), 1 connection, WASI engine compiler: highest throughput"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("findings lack %q:\n%s", want, text)
 		}
@@ -119,7 +122,8 @@ func TestTracedRunsExcludedFromThroughput(t *testing.T) {
 		}
 	}
 	text := strings.Join(findings(d), "\n")
-	if want := fmt.Sprintf("highest throughput native / blocking at 64 KiB, %s Gbit/s", num(1e9/gbit)); !strings.Contains(text, want) {
+	// The finding names every coordinate of the run it picks (caseName).
+	if want := fmt.Sprintf("highest throughput %s Gbit/s (mean) by native / blocking, 64 KiB, 1 connection.", num(1e9/gbit)); !strings.Contains(text, want) {
 		t.Errorf("findings lack %q (a traced run leaked in?):\n%s", want, text)
 	}
 	if !strings.Contains(text, "Cost of host-call accounting: traced runs reached a median 10.00×") ||

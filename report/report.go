@@ -285,9 +285,13 @@ func isolationSection(doc *document, d *Data) {
 				notRun = append(notRun, []string{c.Probe, c.Runner, c.Reason})
 			}
 		}
-		if len(mism) == 0 {
-			doc.p("%s: every cell that ran matched its expected verdict (%d cells).", s.Label, len(s.Isolation.Cells))
-		} else {
+		ran, _ := cellCounts(s.Isolation)
+		switch {
+		case ran == 0:
+			doc.p("%s: no cell ran.", s.Label)
+		case len(mism) == 0:
+			doc.p("%s: every cell that ran matched its expected verdict (%d cells ran).", s.Label, ran)
+		default:
 			doc.p("%s: %d mismatch(es) between the expected and the observed verdict. Each is a finding about the sandbox, with the oracle's evidence:", s.Label, len(mism))
 			doc.table([]string{"probe", "runner", "expected", "observed", "why expected", "evidence"}, mism)
 		}

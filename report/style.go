@@ -3,6 +3,8 @@ package report
 import (
 	"image/color"
 
+	"github.com/nswasi/nswasi/sandbox/runners"
+
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/vg"
@@ -33,8 +35,9 @@ var (
 )
 
 // runnerOrder fixes each runner's position, so a runner has the same colour
-// and marker in every figure.
-var runnerOrder = []string{"native", "netns", "wasi", "wasi+netns"}
+// and marker in every figure. It is the runner registry's order: a runner
+// added there gets its own slot here without a second list to keep in step.
+var runnerOrder = runners.Names()
 
 // modeOrder is the order of I/O modes on every axis.
 var modeOrder = []string{"blocking", "nonblocking", "poll", "netpoll"}

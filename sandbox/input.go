@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"path/filepath"
 )
 
 // InputError marks a failure caused by what the user asked for (a missing
@@ -82,4 +83,32 @@ func (s Spec) Validate() error {
 		return BadInput("timeout %s: negative", s.Timeout)
 	}
 	return nil
+}
+
+// Abs returns s with its artifact and the host paths of its granted
+// directories made absolute against nswasi's working directory, where a
+// user typed them. Every sandbox process starts in "/" (so that it holds
+// no directory of nswasi's open), where a relative path would name
+// something else or nothing.
+func (s Spec) Abs() (Spec, error) {
+	if s.Artifact != "" {
+		a, err := filepath.Abs(s.Artifact)
+		if err != nil {
+			return s, fmt.Errorf("artifact %s: %w", s.Artifact, err)
+		}
+		s.Artifact = a
+	}
+	dirs := make([]Dir, len(s.Dirs))
+	for i, d := range s.Dirs {
+		p, err := filepath.Abs(d.HostPath)
+		if err != nil {
+			return s, fmt.Errorf("dir %s: %w", d.HostPath, err)
+		}
+		d.HostPath = p
+		dirs[i] = d
+	}
+	if s.Dirs != nil {
+		s.Dirs = dirs
+	}
+	return s, nil
 }

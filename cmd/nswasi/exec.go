@@ -109,6 +109,12 @@ func cmdExec(ctx context.Context, args []string) error {
 		}
 		spec.Env = append(spec.Env, kv)
 	}
+	// Paths are the user's, relative to where nswasi was started; every
+	// runner starts its sandbox process elsewhere.
+	spec, err := spec.Abs()
+	if err != nil {
+		return err
+	}
 	cfg, err := common.config()
 	if err != nil {
 		return err

@@ -94,8 +94,14 @@ func mainExit(args []string) int {
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: nswasi COMMAND [FLAGS] [ARGS]")
 	fmt.Fprintln(w)
+	// The column is as wide as the longest name, so that a new, longer
+	// command cannot push its summary out of line.
+	width := 0
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
+		width = max(width, len(c.name))
+	}
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-*s  %s\n", width, c.name, c.summary)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run 'nswasi COMMAND --help' for a command's flags and an example.")
@@ -145,10 +151,11 @@ func newFlagSet(name, synopsis, example string) *flag.FlagSet {
 	return fs
 }
 
+// parseFlags parses args. On -h or --help, FlagSet.Parse has already
+// printed the usage through fs.Usage, so it is not printed again here.
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	err := fs.Parse(args)
 	if errors.Is(err, flag.ErrHelp) {
-		fs.Usage()
 		return err
 	}
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/nswasi/nswasi/internal/testenv"
+	"github.com/nswasi/nswasi/sandbox/runners"
 	"github.com/nswasi/nswasi/scenarios"
 )
 
@@ -168,6 +169,50 @@ func TestExecEchoThenSIGINT(t *testing.T) {
 			}
 			testenv.NoObjects(t)
 		})
+	}
+}
+
+// Artifact and directory paths are relative to where the user runs nswasi,
+// under every runner: `bin/nswasi exec ... -- bin/guest` from the
+// repository root once failed with "fork/exec bin/guest: no such file".
+func TestExecRelativePaths(t *testing.T) {
+	cwd := filepath.Dir(filepath.Dir(guest.Native))
+	data := t.TempDir()
+	if err := os.WriteFile(filepath.Join(data, "hello.txt"), []byte("relative hello\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	relData, err := filepath.Rel(cwd, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, runner := range runners.Names() {
+		t.Run(runner, func(t *testing.T) {
+			if strings.Contains(runner, "netns") {
+				testenv.RequireRoot(t)
+			}
+			artifact := guest.Native
+			// The native runners have no file-system sandbox: their guest
+			// sees the host path, which nswasi made absolute.
+			file := filepath.Join(data, "hello.txt")
+			if info, _ := runners.Lookup(runner); info.Wasm {
+				artifact, file = guest.Wasm, "/data/hello.txt"
+			}
+			rel := filepath.Join(filepath.Base(filepath.Dir(artifact)), filepath.Base(artifact))
+			cmd := exec.Command(nswasi, "exec", "--runner", runner, "--timeout", "1m",
+				"--dir", relData+":/data:ro", "--", rel, "cat", file)
+			cmd.Dir = cwd
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("nswasi exec -- %s (from %s): %v\nstderr: %s", rel, cwd, err, stderr.String())
+			}
+			if stdout.String() != "relative hello\n" {
+				t.Errorf("guest printed %q, want the granted file's content", stdout.String())
+			}
+		})
+	}
+	if os.Geteuid() == 0 {
+		testenv.NoObjects(t)
 	}
 }
 
@@ -349,5 +394,49 @@ func TestListAndHelp(t *testing.T) {
 		if err != nil || !strings.Contains(string(out), "example:") {
 			t.Errorf("nswasi %s --help: %v\n%s", c.name, err, out)
 		}
+		// FlagSet.Parse prints the usage itself on --help: printing it
+		// again doubled every command's help.
+		if n := strings.Count(string(out), "usage: nswasi "+c.name); n != 1 {
+			t.Errorf("nswasi %s --help prints its usage %d times, want once:\n%s", c.name, n, out)
+		}
+	}
+}
+
+// The top-level usage lists every command with its summary starting in
+// one column, whatever the longest command name.
+func TestUsageColumn(t *testing.T) {
+	out, err := exec.Command(nswasi, "--help").CombinedOutput()
+	if err != nil {
+		t.Fatalf("nswasi --help: %v\n%s", err, out)
+	}
+	col := -1
+	listed := 0
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || !strings.HasPrefix(line, "  ") {
+			continue
+		}
+		var c *command
+		for i := range commands {
+			if commands[i].name == f[0] {
+				c = &commands[i]
+			}
+		}
+		if c == nil {
+			continue
+		}
+		listed++
+		at := strings.Index(line, c.summary)
+		if at < 0 || at <= len("  "+c.name) {
+			t.Errorf("summary of %s not separated from its name: %q", c.name, line)
+			continue
+		}
+		if col >= 0 && at != col {
+			t.Errorf("summary of %s starts in column %d, others in %d:\n%s", c.name, at, col, out)
+		}
+		col = at
+	}
+	if listed != len(commands) {
+		t.Errorf("usage lists %d of %d commands:\n%s", listed, len(commands), out)
 	}
 }
