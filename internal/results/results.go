@@ -308,3 +308,19 @@ func upgrade(version int, v any) {
 		}
 	}
 }
+
+// Label names a runner as tables and figures show it: the runner alone,
+// or for a WASI runner the runner and its WASI host, e.g. "wasi (nswasi)".
+// A WASI host is a dimension like the runner: two hosts are two columns.
+func Label(runner, wasiHost string) string {
+	if wasiHost == "" {
+		return runner
+	}
+	return runner + " (" + wasiHost + ")"
+}
+
+// Label is the run's runner as tables and figures show it.
+func (r Run) Label() string { return Label(r.Runner, r.WASIHost) }
+
+// Label is the cell's runner as tables and figures show it.
+func (c Cell) Label() string { return Label(c.Runner, c.WASIHost) }
