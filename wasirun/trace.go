@@ -70,8 +70,10 @@ func (l callListener) Before(context.Context, api.Module, api.FunctionDefinition
 }
 
 func (l callListener) After(context.Context, api.Module, api.FunctionDefinition, []uint64) {
+	d := time.Since(l.t.start)
 	l.s.Calls++
-	l.s.TotalNS += int64(time.Since(l.t.start))
+	l.s.TotalNS += int64(d)
+	l.s.SumSquaresNS2 += float64(d) * float64(d)
 }
 
 // Abort counts calls that end the module (proc_exit) or fail.

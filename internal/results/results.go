@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"time"
@@ -191,6 +192,29 @@ type Counters struct {
 type HostCall struct {
 	Calls   int64 `json:"calls"`
 	TotalNS int64 `json:"total_ns"`
+	// SumSquaresNS2 is the sum of each call's time squared (ns²), from
+	// which the spread of the time per call follows (MeanCI).
+	SumSquaresNS2 float64 `json:"sum_squares_ns2,omitempty"`
+}
+
+// MeanCI is the mean time per call in nanoseconds and the half-width of
+// its 95% confidence interval (normal approximation, which the number of
+// calls in a run justifies). The half-width is zero when the file holds no
+// sum of squares (before version 2) or fewer than two calls.
+func (h HostCall) MeanCI() (mean, half float64) {
+	if h.Calls == 0 {
+		return 0, 0
+	}
+	n := float64(h.Calls)
+	mean = float64(h.TotalNS) / n
+	if h.Calls < 2 || h.SumSquaresNS2 == 0 {
+		return mean, 0
+	}
+	variance := (h.SumSquaresNS2 - n*mean*mean) / (n - 1)
+	if variance < 0 {
+		variance = 0
+	}
+	return mean, 1.96 * math.Sqrt(variance/n)
 }
 
 // Peer is a reference measurement, e.g. iperf3 over the same path.

@@ -61,3 +61,15 @@ func TestVersion1Upgrade(t *testing.T) {
 		t.Fatalf("isolation v1: %v, %+v", err, iso)
 	}
 }
+
+func TestHostCallMeanCI(t *testing.T) {
+	// Calls of 10, 20 and 30 ns: mean 20, sd 10, half-width 1.96·10/√3.
+	h := HostCall{Calls: 3, TotalNS: 60, SumSquaresNS2: 100 + 400 + 900}
+	mean, half := h.MeanCI()
+	if mean != 20 || half < 11.31 || half > 11.32 {
+		t.Fatalf("MeanCI = %v ± %v, want 20 ± 11.316", mean, half)
+	}
+	if _, half := (HostCall{Calls: 3, TotalNS: 60}).MeanCI(); half != 0 {
+		t.Fatalf("no sum of squares gives ± %v, want 0", half)
+	}
+}
