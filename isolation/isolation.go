@@ -57,6 +57,9 @@ type Config struct {
 	AsRoot bool
 	// Runner configures the runners (namespace pool, wazero engine, cache).
 	Runner runners.Config
+	// WASIHosts lists the WASI hosts the WASI runners run under, each a
+	// column of its own; empty means Runner.Wasi.WASIHost alone.
+	WASIHosts []string
 	// Out, when set, is the directory that receives isolation.json (saved
 	// after every cell) and isolation.md.
 	Out string
@@ -149,11 +152,24 @@ func Run(ctx context.Context, cfg Config) (*results.Isolation, error) {
 			return nil, fmt.Errorf("output directory: %w", err)
 		}
 	}
+	if len(cfg.WASIHosts) == 0 {
+		h, err := wasirun.CheckWASIHost(cfg.Runner.Wasi.WASIHost)
+		if err != nil {
+			return nil, err
+		}
+		cfg.WASIHosts = []string{h}
+	}
+	for _, h := range cfg.WASIHosts {
+		if _, err := wasirun.CheckWASIHost(h); err != nil {
+			return nil, err
+		}
+	}
 	s := &suite{cfg: cfg, root: os.Geteuid() == 0}
 	s.out = &results.Isolation{
 		SchemaVersion: results.SchemaVersion,
 		Environment:   results.CurrentEnvironment(),
 		Runners:       cfg.Runners,
+		WASIHosts:     cfg.WASIHosts,
 		NativeUser:    s.nativeUserName(),
 		Partial:       true,
 	}
@@ -171,20 +187,22 @@ func Run(ctx context.Context, cfg Config) (*results.Isolation, error) {
 	}
 	for _, p := range probes {
 		for _, r := range cfg.Runners {
-			if ctx.Err() != nil {
-				return s.out, s.finish(ctx)
-			}
-			c := s.runCell(ctx, p, r)
-			if ctx.Err() != nil && c.Observed == "" {
-				// Interrupted mid-cell: the cell is lost, not recorded as unrunnable.
-				return s.out, s.finish(ctx)
-			}
-			s.out.Cells = append(s.out.Cells, c)
-			if s.cfg.Progress != nil {
-				fmt.Fprintln(s.cfg.Progress, progressLine(c))
-			}
-			if err := s.save(); err != nil {
-				return s.out, err
+			for _, host := range s.hostsOf(r) {
+				if ctx.Err() != nil {
+					return s.out, s.finish(ctx)
+				}
+				c := s.runCell(ctx, p, r, host)
+				if ctx.Err() != nil && c.Observed == "" {
+					// Interrupted mid-cell: the cell is lost, not recorded as unrunnable.
+					return s.out, s.finish(ctx)
+				}
+				s.out.Cells = append(s.out.Cells, c)
+				if s.cfg.Progress != nil {
+					fmt.Fprintln(s.cfg.Progress, progressLine(c))
+				}
+				if err := s.save(); err != nil {
+					return s.out, err
+				}
 			}
 		}
 	}
@@ -221,14 +239,25 @@ func (s *suite) nativeUserName() string {
 // nativeRoot says whether native guests have root's privileges.
 func (s *suite) nativeRoot() bool { return s.root && s.cfg.AsRoot }
 
-func (s *suite) runner(name string) (sandbox.Runner, error) {
+func (s *suite) runner(name, wasiHost string) (sandbox.Runner, error) {
 	if name == "netns+fw" {
 		if s.cfg.Leaks.NoFirewall {
 			return nsrun.Netns{Options: s.cfg.Runner.Namespace}, nil
 		}
 		return nsrun.Netns{Options: s.cfg.Runner.Namespace, Firewall: true}, nil
 	}
-	return runners.New(name, s.cfg.Runner)
+	cfg := s.cfg.Runner
+	cfg.Wasi.WASIHost = wasiHost
+	return runners.New(name, cfg)
+}
+
+// hostsOf lists the WASI hosts a runner runs under: every one chosen for
+// a WASI runner, none ("") for a native one.
+func (s *suite) hostsOf(runner string) []string {
+	if info, _ := runners.Lookup(runner); info.Wasm {
+		return s.cfg.WASIHosts
+	}
+	return []string{""}
 }
 
 func isWasi(runner string) bool  { return strings.HasPrefix(runner, "wasi") }
@@ -285,17 +314,14 @@ func (c *cell) hostAddr() (netip.Addr, error) {
 	return c.s.fx.tenant.HostAddr.Addr(), nil
 }
 
-func (s *suite) runCell(ctx context.Context, p *Probe, runner string) results.Cell {
+func (s *suite) runCell(ctx context.Context, p *Probe, runner, wasiHost string) results.Cell {
 	exp := p.Expect(runner, s.nativeRoot())
-	rc := results.Cell{Probe: p.Info.Name, Runner: runner, Expected: exp.Verdict, Rationale: exp.Why}
-	if info, _ := runners.Lookup(runner); info.Wasm {
-		rc.WASIHost, _ = wasirun.CheckWASIHost(s.cfg.Runner.Wasi.WASIHost)
-	}
+	rc := results.Cell{Probe: p.Info.Name, Runner: runner, WASIHost: wasiHost, Expected: exp.Verdict, Rationale: exp.Why}
 	if why := s.cannotRun(p, runner); why != "" {
 		rc.Reason = why
 		return rc
 	}
-	r, err := s.runner(runner)
+	r, err := s.runner(runner, wasiHost)
 	if err != nil {
 		rc.Reason = err.Error()
 		return rc
@@ -500,9 +526,9 @@ func (s *suite) cannotRun(p *Probe, runner string) string {
 func progressLine(c results.Cell) string {
 	switch {
 	case c.Observed == "":
-		return fmt.Sprintf("%-18s %-11s not run: %s", c.Probe, c.Runner, c.Reason)
+		return fmt.Sprintf("%-18s %-20s not run: %s", c.Probe, c.Label(), c.Reason)
 	case c.Mismatch:
-		return fmt.Sprintf("%-18s %-11s %-8s expected %s  MISMATCH", c.Probe, c.Runner, c.Observed, c.Expected)
+		return fmt.Sprintf("%-18s %-20s %-8s expected %s  MISMATCH", c.Probe, c.Label(), c.Observed, c.Expected)
 	}
-	return fmt.Sprintf("%-18s %-11s %-8s as expected", c.Probe, c.Runner, c.Observed)
+	return fmt.Sprintf("%-18s %-20s %-8s as expected", c.Probe, c.Label(), c.Observed)
 }

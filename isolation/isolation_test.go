@@ -85,8 +85,13 @@ func run(t *testing.T, cfg Config) *results.Isolation {
 	return iso
 }
 
+// observed indexes a run of one WASI host by probe and runner.
 func observed(iso *results.Isolation) map[[2]string]results.Cell {
-	return cellIndex(iso)
+	m := map[[2]string]results.Cell{}
+	for _, c := range iso.Cells {
+		m[[2]string{c.Probe, c.Runner}] = c
+	}
+	return m
 }
 
 // The baseline matrix is shared by the tests that compare against it.
@@ -331,5 +336,31 @@ func TestWASIHostsFileSystem(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Two WASI hosts are two columns, in the run's host order, whatever order
+// the cells finished in; native runners keep one column.
+func TestRenderTwoHosts(t *testing.T) {
+	iso := &results.Isolation{
+		Runners:   []string{"native", "wasi"},
+		WASIHosts: []string{"wazero", "nswasi"},
+		Probes:    []results.ProbeInfo{{Name: "symlink-file"}},
+		Cells: []results.Cell{
+			{Probe: "symlink-file", Runner: "native", Expected: results.Allowed, Observed: results.Allowed},
+			{Probe: "symlink-file", Runner: "wasi", WASIHost: "nswasi", Expected: results.Denied, Observed: results.Denied},
+			{Probe: "symlink-file", Runner: "wasi", WASIHost: "wazero", Expected: results.Denied, Observed: results.Allowed, Mismatch: true},
+		},
+	}
+	if got := strings.Join(Columns(iso), ","); got != "native,wasi (wazero),wasi (nswasi)" {
+		t.Fatalf("columns %q", got)
+	}
+	tab := Table(iso)
+	if !strings.Contains(tab, "WASI (WAZERO)") || !strings.Contains(tab, "allowed !      denied") {
+		t.Errorf("table:\n%s", tab)
+	}
+	if md := Markdown(iso); !strings.Contains(md, "| symlink-file | allowed | **allowed !** | denied |") ||
+		!strings.Contains(md, "### symlink-file under wasi (wazero)") {
+		t.Errorf("markdown:\n%s", md)
 	}
 }

@@ -2,6 +2,7 @@ package isolation
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -20,23 +21,52 @@ func Mark(c results.Cell) string {
 	return c.Observed
 }
 
+// cellIndex finds a cell by probe and column (results.Label).
 func cellIndex(iso *results.Isolation) map[[2]string]results.Cell {
 	m := map[[2]string]results.Cell{}
 	for _, c := range iso.Cells {
-		m[[2]string{c.Probe, c.Runner}] = c
+		m[[2]string{c.Probe, c.Label()}] = c
 	}
 	return m
+}
+
+// Columns lists the matrix's columns: each runner in the run's order, a
+// WASI runner once per WASI host it ran under ("wasi (nswasi)").
+func Columns(iso *results.Isolation) []string {
+	hosts := map[string][]string{}
+	for _, c := range iso.Cells {
+		if c.WASIHost != "" && !slices.Contains(hosts[c.Runner], c.WASIHost) {
+			hosts[c.Runner] = append(hosts[c.Runner], c.WASIHost)
+		}
+	}
+	var cols []string
+	for _, r := range iso.Runners {
+		hs := hosts[r]
+		if len(hs) == 0 {
+			cols = append(cols, r)
+			continue
+		}
+		// The run's host order, not the order cells happened to finish.
+		slices.SortStableFunc(hs, func(a, b string) int {
+			return slices.Index(iso.WASIHosts, a) - slices.Index(iso.WASIHosts, b)
+		})
+		for _, h := range hs {
+			cols = append(cols, results.Label(r, h))
+		}
+	}
+	return cols
 }
 
 // Table formats the matrix as text: rows probes, columns runners.
 func Table(iso *results.Isolation) string {
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 2, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "PROBE\t%s\n", strings.ToUpper(strings.Join(iso.Runners, "\t")))
+	cols := Columns(iso)
+	fmt.Fprintf(tw, "PROBE\t%s\n", strings.ToUpper(strings.Join(cols, "\t")))
 	idx := cellIndex(iso)
 	for _, p := range iso.Probes {
 		row := []string{p.Name}
-		for _, r := range iso.Runners {
+		for _, r := range cols {
 			c, ok := idx[[2]string{p.Name, r}]
 			if !ok {
 				row = append(row, "")
@@ -80,11 +110,12 @@ func Markdown(iso *results.Isolation) string {
 		b.WriteString("**Partial:** the run was interrupted; cells not listed did not run.\n\n")
 	}
 	b.WriteString("Each cell is the verdict an oracle outside the sandbox observed. `!` marks a mismatch with the verdict the sandbox promises; `-` a cell that could not run (see below).\n\n")
-	fmt.Fprintf(&b, "| probe | %s |\n|---|%s\n", strings.Join(iso.Runners, " | "), strings.Repeat("---|", len(iso.Runners)))
+	cols := Columns(iso)
+	fmt.Fprintf(&b, "| probe | %s |\n|---|%s\n", strings.Join(cols, " | "), strings.Repeat("---|", len(cols)))
 	idx := cellIndex(iso)
 	for _, p := range iso.Probes {
 		row := []string{p.Name}
-		for _, r := range iso.Runners {
+		for _, r := range cols {
 			c, ok := idx[[2]string{p.Name, r}]
 			switch {
 			case !ok:
@@ -106,14 +137,14 @@ func Markdown(iso *results.Isolation) string {
 		if !c.Mismatch {
 			continue
 		}
-		fmt.Fprintf(&b, "### %s under %s: expected %s, observed %s\n\n", c.Probe, c.Runner, c.Expected, c.Observed)
+		fmt.Fprintf(&b, "### %s under %s: expected %s, observed %s\n\n", c.Probe, c.Label(), c.Expected, c.Observed)
 		fmt.Fprintf(&b, "- **Promise:** %s.\n- **Evidence:** %s\n\n", c.Rationale, escapePipes(c.Evidence))
 	}
 	if unrun > 0 {
 		fmt.Fprintf(&b, "## Cells without a verdict (%d)\n\n", unrun)
 		for _, c := range iso.Cells {
 			if c.Observed == "" {
-				fmt.Fprintf(&b, "- %s under %s: %s\n", c.Probe, c.Runner, c.Reason)
+				fmt.Fprintf(&b, "- %s under %s: %s\n", c.Probe, c.Label(), c.Reason)
 			}
 		}
 		b.WriteString("\n")
@@ -128,7 +159,7 @@ func Markdown(iso *results.Isolation) string {
 		if obs == "" {
 			obs = "- (" + c.Reason + ")"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", c.Probe, c.Runner, c.Expected, escapePipes(obs), escapePipes(c.Rationale), escapePipes(c.Evidence))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", c.Probe, c.Label(), c.Expected, escapePipes(obs), escapePipes(c.Rationale), escapePipes(c.Evidence))
 	}
 	return b.String()
 }

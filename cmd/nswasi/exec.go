@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,6 +27,9 @@ type commonFlags struct {
 	subnet   string
 	engine   string
 	wasiHost string
+	// hostList makes --wasi-host a list, every host its own column, by
+	// default both: for the commands that compare (isolation, bench).
+	hostList bool
 }
 
 func (c *commonFlags) register(fs interface {
@@ -33,21 +37,45 @@ func (c *commonFlags) register(fs interface {
 }) {
 	fs.StringVar(&c.subnet, "subnet", nsrun.DefaultPool.String(), "address pool for namespace veths, one /30 each")
 	fs.StringVar(&c.engine, "engine", "compiler", "wazero engine: "+strings.Join(wasirun.Engines, " | "))
-	fs.StringVar(&c.wasiHost, "wasi-host", wasirun.HostWazero, "WASI preview 1 host the wasi runners link guests against: "+strings.Join(wasirun.WASIHosts, " | "))
+	if c.hostList {
+		fs.StringVar(&c.wasiHost, "wasi-host", strings.Join(wasirun.WASIHosts, ","), "comma-separated WASI preview 1 hosts the wasi runners run under, each compared as a runner of its own: "+strings.Join(wasirun.WASIHosts, ", "))
+	} else {
+		fs.StringVar(&c.wasiHost, "wasi-host", wasirun.HostWazero, "WASI preview 1 host the wasi runners link guests against: "+strings.Join(wasirun.WASIHosts, " | "))
+	}
 }
 
+// wasiHosts parses --wasi-host: a list where the command compares hosts,
+// exactly one elsewhere.
+func (c *commonFlags) wasiHosts() ([]string, error) {
+	var hosts []string
+	for _, h := range strings.Split(c.wasiHost, ",") {
+		h, err := wasirun.CheckWASIHost(strings.TrimSpace(h))
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(hosts, h) {
+			hosts = append(hosts, h)
+		}
+	}
+	if len(hosts) > 1 && !c.hostList {
+		return nil, sandbox.BadInput("--wasi-host %q: this command runs one WASI host", c.wasiHost)
+	}
+	return hosts, nil
+}
+
+// config is the runners' configuration, with the first WASI host.
 func (c *commonFlags) config() (runners.Config, error) {
 	pool, err := netip.ParsePrefix(c.subnet)
 	if err != nil || !pool.Addr().Is4() || pool.Bits() > 30 {
 		return runners.Config{}, sandbox.BadInput("--subnet %q: want an IPv4 prefix of /30 or larger", c.subnet)
 	}
-	host, err := wasirun.CheckWASIHost(c.wasiHost)
+	hosts, err := c.wasiHosts()
 	if err != nil {
 		return runners.Config{}, err
 	}
 	return runners.Config{
 		Namespace: nsrun.Options{Pool: pool},
-		Wasi:      wasirun.Host{Engine: c.engine, WASIHost: host},
+		Wasi:      wasirun.Host{Engine: c.engine, WASIHost: hosts[0]},
 	}, nil
 }
 

@@ -18,7 +18,7 @@ func init() {
 func cmdIsolation(ctx context.Context, args []string) error {
 	fs := newFlagSet("isolation", "[--out DIR] [--runners LIST] [--probes LIST] [--as-root] [--guest-dir DIR]",
 		"sudo bin/nswasi isolation --out out/ --runners native,netns+fw,wasi")
-	var common commonFlags
+	common := commonFlags{hostList: true}
 	common.register(fs)
 	out := fs.String("out", "", "directory for isolation.json and isolation.md (default: print only)")
 	runnerList := fs.String("runners", "", "comma-separated runners (default: all: native, netns, netns+fw, wasi, wasi+netns)")
@@ -51,6 +51,10 @@ func cmdIsolation(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	hosts, err := common.wasiHosts()
+	if err != nil {
+		return err
+	}
 	native, wasm, err := guestPaths(*guestDir)
 	if err != nil {
 		return err
@@ -61,13 +65,14 @@ func cmdIsolation(ctx context.Context, args []string) error {
 		}
 	}
 	iso, err := isolation.Run(ctx, isolation.Config{
-		Guest:    scenarios.Guest{Native: native, Wasm: wasm},
-		Runners:  runnerNames,
-		Probes:   probes,
-		AsRoot:   *asRoot,
-		Runner:   cfg,
-		Out:      *out,
-		Progress: os.Stderr,
+		Guest:     scenarios.Guest{Native: native, Wasm: wasm},
+		Runners:   runnerNames,
+		Probes:    probes,
+		AsRoot:    *asRoot,
+		Runner:    cfg,
+		WASIHosts: hosts,
+		Out:       *out,
+		Progress:  os.Stderr,
 	})
 	if iso != nil {
 		fmt.Print(isolation.Table(iso))

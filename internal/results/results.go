@@ -56,6 +56,9 @@ type Isolation struct {
 	Partial bool        `json:"partial,omitempty"`
 	Probes  []ProbeInfo `json:"probes"`
 	Runners []string    `json:"runners"`
+	// WASIHosts lists the WASI hosts the WASI runners ran under, each a
+	// column of the matrix of its own.
+	WASIHosts []string `json:"wasi_hosts,omitempty"`
 	// NativeUser says whom the native guests (native, netns, netns+fw)
 	// ran as: it decides some expectations (a raw socket needs CAP_NET_RAW).
 	NativeUser string `json:"native_user,omitempty"`
