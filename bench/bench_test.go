@@ -241,3 +241,30 @@ func checkFiles(t *testing.T, dir string, b *results.Bench) {
 		t.Errorf("bench.txt: %d results, want %d (one per repetition)", results, wantResults)
 	}
 }
+
+// Two WASI hosts make every WASI case twice, one per host, and leave the
+// native cases alone.
+func TestCasesPerWASIHost(t *testing.T) {
+	o := bench.Options{Scenarios: []string{"rr"}, Runners: []string{"native", "wasi"}, Modes: []string{"poll"},
+		Sizes: []int{64}, Conns: []int{1}, WASIHosts: []string{"wazero", "nswasi"}, TraceHostcalls: true, OutDir: t.TempDir()}
+	o.Defaults()
+	if err := o.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range o.Cases() {
+		got = append(got, c.String())
+	}
+	want := []string{
+		"rr native poll size=64 conns=1",
+		"rr wasi (wazero) poll size=64 conns=1", "rr wasi (wazero) poll size=64 conns=1 traced",
+		"rr wasi (nswasi) poll size=64 conns=1", "rr wasi (nswasi) poll size=64 conns=1 traced",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("cases:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	o.WASIHosts = []string{"wasmtime"}
+	if err := o.Validate(); err == nil {
+		t.Fatal("an unknown WASI host was accepted")
+	}
+}

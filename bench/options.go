@@ -13,6 +13,7 @@ package bench
 
 import (
 	"fmt"
+	"github.com/nswasi/nswasi/internal/results"
 	"io"
 	"slices"
 	"strings"
@@ -49,6 +50,9 @@ type Options struct {
 	Duration, Warmup time.Duration
 	// Engine is the wazero engine for the WASI runners.
 	Engine string
+	// WASIHosts lists the WASI hosts the WASI runners run under, each
+	// compared as a runner of its own; empty means Runner.Wasi.WASIHost.
+	WASIHosts []string
 	// TraceHostcalls adds, after each WASI run, the same run with WASI
 	// host calls counted.
 	TraceHostcalls bool
@@ -98,6 +102,13 @@ func (o *Options) Defaults() {
 	if o.Engine == "" {
 		o.Engine = "compiler"
 	}
+	if len(o.WASIHosts) == 0 {
+		h := o.Runner.Wasi.WASIHost
+		if h == "" {
+			h = wasirun.HostWazero
+		}
+		o.WASIHosts = []string{h}
+	}
 	if o.PollTimeout == 0 {
 		o.PollTimeout = 10 * time.Millisecond
 	}
@@ -118,6 +129,11 @@ func (o *Options) Validate() error {
 	for _, r := range o.Runners {
 		if _, ok := runners.Lookup(r); !ok {
 			return sandbox.BadInput("unknown runner %q (runners: %s)", r, strings.Join(runners.Names(), ", "))
+		}
+	}
+	for _, h := range o.WASIHosts {
+		if _, err := wasirun.CheckWASIHost(h); err != nil {
+			return err
 		}
 	}
 	if !slices.Contains(wasirun.Engines, o.Engine) {
@@ -153,7 +169,9 @@ type Case struct {
 	Mode      string
 	Size      int
 	Conns     int
-	Traced    bool
+	// WASIHost is the WASI host of a WASI runner; empty for native ones.
+	WASIHost string
+	Traced   bool
 }
 
 // guestScenario is the guest's first argument for c.
@@ -173,7 +191,7 @@ func (c Case) String() string {
 	if c.Traced {
 		t = " traced"
 	}
-	return fmt.Sprintf("%s %s %s size=%d conns=%d%s", s, c.Runner, c.Mode, c.Size, c.Conns, t)
+	return fmt.Sprintf("%s %s %s size=%d conns=%d%s", s, results.Label(c.Runner, c.WASIHost), c.Mode, c.Size, c.Conns, t)
 }
 
 // defaultSizes and defaultConns are the full sweep's; quickSizes and
@@ -215,11 +233,18 @@ func (o *Options) Cases() []Case {
 				for _, n := range conns {
 					for _, m := range o.Modes {
 						for _, r := range o.Runners {
-							c := Case{Scenario: sc, Direction: d, Runner: r, Mode: m, Size: size, Conns: n}
-							out = append(out, c)
-							if info, _ := runners.Lookup(r); info.Wasm && o.TraceHostcalls {
-								c.Traced = true
+							info, _ := runners.Lookup(r)
+							hosts := []string{""}
+							if info.Wasm {
+								hosts = o.WASIHosts
+							}
+							for _, h := range hosts {
+								c := Case{Scenario: sc, Direction: d, Runner: r, Mode: m, Size: size, Conns: n, WASIHost: h}
 								out = append(out, c)
+								if info.Wasm && o.TraceHostcalls {
+									c.Traced = true
+									out = append(out, c)
+								}
 							}
 						}
 					}

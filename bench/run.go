@@ -64,7 +64,7 @@ func runOne(ctx context.Context, o *Options, c Case) (run results.Run) {
 	if info.Wasm {
 		run.Engine = o.Engine
 		cfg.Wasi.Engine = o.Engine
-		run.WASIHost, _ = wasirun.CheckWASIHost(cfg.Wasi.WASIHost)
+		run.WASIHost, cfg.Wasi.WASIHost = c.WASIHost, c.WASIHost
 	}
 	var traceFile string
 	if c.Traced {

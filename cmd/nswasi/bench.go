@@ -20,9 +20,9 @@ func init() {
 
 func cmdBench(ctx context.Context, args []string) error {
 	fs := newFlagSet("bench",
-		"[--quick] [--out DIR] [--scenarios LIST] [--runners LIST] [--modes LIST] [--sizes LIST] [--conns LIST] [--reps N] [--duration D] [--engine E] [--trace-hostcalls]",
+		"[--quick] [--out DIR] [--scenarios LIST] [--runners LIST] [--modes LIST] [--sizes LIST] [--conns LIST] [--reps N] [--duration D] [--engine E] [--wasi-host LIST] [--trace-hostcalls]",
 		"sudo bin/nswasi bench --quick --out /tmp/bench")
-	var common commonFlags
+	common := commonFlags{hostList: true}
 	common.register(fs)
 	quick := fs.Bool("quick", false, "every scenario × runner × mode, one small size, 3 short repetitions")
 	out := fs.String("out", "", "directory for results.json and bench.txt (default: results/bench-UNIXTIME)")
@@ -66,6 +66,9 @@ func cmdBench(ctx context.Context, args []string) error {
 		return err
 	}
 	if o.Runner, err = common.config(); err != nil {
+		return err
+	}
+	if o.WASIHosts, err = common.wasiHosts(); err != nil {
 		return err
 	}
 	if o.OutDir == "" {
