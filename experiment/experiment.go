@@ -29,6 +29,10 @@ type Experiment struct {
 	Bench *Bench `yaml:"bench"`
 	// Link shapes the veth of every namespace nswasi creates.
 	Link Link `yaml:"link"`
+	// WASIHosts lists the WASI hosts the WASI runners run under, in the
+	// isolation suite and the benchmarks alike, each compared as a runner
+	// of its own; empty means all.
+	WASIHosts []string `yaml:"wasi_hosts"`
 }
 
 // Isolation configures the isolation suite.
@@ -87,6 +91,7 @@ type Catalogue struct {
 	BenchDefault             []string
 	Probes, IsolationRunners []string
 	Engines                  []string
+	WASIHosts                []string
 }
 
 // Load reads, decodes and checks an experiment file against cat, and fills
@@ -136,6 +141,10 @@ func (e *Experiment) resolve(file string, root *yaml.Node, cat Catalogue) error 
 	if e.Isolation == nil && e.Bench == nil {
 		return sandbox.BadInput("%s: the experiment has neither isolation nor bench: nothing to run", file)
 	}
+	if err := checkNames(e.WASIHosts, cat.WASIHosts, "wasi_hosts", "WASI host", bad); err != nil {
+		return err
+	}
+	e.WASIHosts = orAll(e.WASIHosts, cat.WASIHosts)
 	if i := e.Isolation; i != nil {
 		if err := checkNames(i.Runners, cat.IsolationRunners, "isolation.runners", "runner", bad); err != nil {
 			return err

@@ -17,6 +17,7 @@ var cat = Catalogue{
 	Probes:           []string{"fs-read-granted", "env-canary"},
 	IsolationRunners: []string{"native", "netns+fw", "wasi"},
 	Engines:          []string{"compiler", "interpreter"},
+	WASIHosts:        []string{"wazero", "nswasi"},
 }
 
 // The shipped experiments parse against a catalogue holding every name
@@ -66,6 +67,13 @@ link:
 	if e.Isolation != nil {
 		t.Errorf("absent isolation section should stay nil")
 	}
+	if strings.Join(e.WASIHosts, ",") != "wazero,nswasi" {
+		t.Errorf("wasi_hosts left out should mean all, got %v", e.WASIHosts)
+	}
+	e, err = Parse("x.yaml", []byte("wasi_hosts: [nswasi]\nbench: {}\n"), cat)
+	if err != nil || strings.Join(e.WASIHosts, ",") != "nswasi" {
+		t.Errorf("wasi_hosts: [nswasi] gave %v, %v", e, err)
+	}
 }
 
 // Each bad file is refused with its file, line and field in one line.
@@ -83,6 +91,7 @@ func TestBadFiles(t *testing.T) {
 		{"bench:\n  duration: 1ms\n", "x.yaml:2: bench.duration: 1ms: want 10ms to 10m"},
 		{"bench:\n  duration: soon\n", `x.yaml:2: bench.duration: "soon": want a duration`},
 		{"bench:\n  engine: jit\n", `bench.engine[0]: unknown engine "jit"`},
+		{"wasi_hosts: [nswasi, wasmtime]\nbench: {}\n", `x.yaml:1: wasi_hosts[1]: unknown WASI host "wasmtime"`},
 		{"bench:\n  conns: [2000]\n", "bench.conns[0]: 2000: want 1 to 1024"},
 		{"bench:\n  preset: medium\n", `x.yaml:2: bench.preset: "medium": want quick or full`},
 		{"bench:\n  trace_hostcalls: maybe\n", "bench.trace_hostcalls: want true or false"},

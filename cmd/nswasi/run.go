@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -39,13 +40,14 @@ func catalogue() experiment.Catalogue {
 		Probes:           isolation.ProbeNames(),
 		IsolationRunners: isolation.Runners,
 		Engines:          wasirun.Engines,
+		WASIHosts:        wasirun.WASIHosts,
 	}
 }
 
 func cmdRun(ctx context.Context, args []string) error {
 	fs := newFlagSet("run", "[--quick | --experiment FILE] [--out DIR] [--force] [--guest-dir DIR]",
 		"sudo bin/nswasi run --experiment experiments/full.yaml --out results/full")
-	var common commonFlags
+	common := commonFlags{hostList: true}
 	common.register(fs)
 	quick := fs.Bool("quick", false, "run the shipped quick experiment (the default)")
 	expFile := fs.String("experiment", "", "experiment file to run (see experiments/*.yaml)")
@@ -79,6 +81,14 @@ func cmdRun(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// --wasi-host, when given, replaces the experiment's wasi_hosts.
+	hostsGiven := false
+	fs.Visit(func(f *flag.Flag) { hostsGiven = hostsGiven || f.Name == "wasi-host" })
+	if hostsGiven {
+		if exp.WASIHosts, err = common.wasiHosts(); err != nil {
+			return err
+		}
+	}
 	native, wasm, err := guestPaths(*guestDir)
 	if err != nil {
 		return err
@@ -107,10 +117,18 @@ func cmdRun(ctx context.Context, args []string) error {
 
 	var runErr error
 	if i := exp.Isolation; i != nil && ctx.Err() == nil {
-		pr.Phase("isolation", len(i.Probes)*len(i.Runners))
+		columns := 0
+		for _, r := range i.Runners {
+			if info, _ := runners.Lookup(r); info.Wasm {
+				columns += len(exp.WASIHosts)
+			} else {
+				columns++
+			}
+		}
+		pr.Phase("isolation", len(i.Probes)*columns)
 		_, err := isolation.Run(ctx, isolation.Config{
 			Guest: guest, Runners: i.Runners, Probes: i.Probes, AsRoot: i.AsRoot,
-			Runner: cfg, Out: dir, Progress: stepWriter{pr},
+			Runner: cfg, WASIHosts: exp.WASIHosts, Out: dir, Progress: stepWriter{pr},
 		})
 		pr.Finish()
 		runErr = errors.Join(runErr, ignoreCancel(ctx, err))
@@ -120,7 +138,7 @@ func cmdRun(ctx context.Context, args []string) error {
 			OutDir: dir, Scenarios: b.Scenarios, Runners: b.Runners, Modes: b.Modes,
 			Sizes: sizes(b.Sizes), Conns: b.Conns, Reps: b.Reps,
 			Duration: time.Duration(b.Duration), Warmup: time.Duration(b.Warmup),
-			Engine: b.Engine, TraceHostcalls: b.TraceHostcalls, Peers: true,
+			Engine: b.Engine, WASIHosts: exp.WASIHosts, TraceHostcalls: b.TraceHostcalls, Peers: true,
 			Quick: b.Preset == "quick", Guest: guest, Runner: cfg, Progress: stepWriter{pr},
 		}
 		o.Defaults()
