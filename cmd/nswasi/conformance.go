@@ -38,19 +38,9 @@ func cmdConformance(ctx context.Context, args []string) error {
 	if *timeout <= 0 {
 		return sandbox.BadInput("--timeout %s: want a positive duration", *timeout)
 	}
-	var hosts []string
-	for _, h := range strings.Split(*hostList, ",") {
-		h = strings.TrimSpace(h)
-		if h == "" {
-			return sandbox.BadInput("--wasi-host %q: empty host name", *hostList)
-		}
-		if _, err := wasirun.CheckWASIHost(h); err != nil {
-			return err
-		}
-		if slices.Contains(hosts, h) {
-			return sandbox.BadInput("--wasi-host %q: %s twice", *hostList, h)
-		}
-		hosts = append(hosts, h)
+	hosts, err := parseWASIHosts(*hostList)
+	if err != nil {
+		return err
 	}
 	if *out != "" {
 		if st, err := os.Stat(*out); err == nil && !st.IsDir() {

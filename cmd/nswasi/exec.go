@@ -47,18 +47,28 @@ func (c *commonFlags) register(fs interface {
 // wasiHosts parses --wasi-host: a list where the command compares hosts,
 // exactly one elsewhere.
 func (c *commonFlags) wasiHosts() ([]string, error) {
+	hosts, err := parseWASIHosts(c.wasiHost)
+	if err == nil && len(hosts) > 1 && !c.hostList {
+		err = sandbox.BadInput("--wasi-host %q: this command runs one WASI host", c.wasiHost)
+	}
+	return hosts, err
+}
+
+// parseWASIHosts parses a comma-separated list of WASI hosts, each once.
+func parseWASIHosts(list string) ([]string, error) {
 	var hosts []string
-	for _, h := range strings.Split(c.wasiHost, ",") {
-		h, err := wasirun.CheckWASIHost(strings.TrimSpace(h))
-		if err != nil {
+	for _, h := range strings.Split(list, ",") {
+		h = strings.TrimSpace(h)
+		if h == "" {
+			return nil, sandbox.BadInput("--wasi-host %q: empty host name", list)
+		}
+		if _, err := wasirun.CheckWASIHost(h); err != nil {
 			return nil, err
 		}
-		if !slices.Contains(hosts, h) {
-			hosts = append(hosts, h)
+		if slices.Contains(hosts, h) {
+			return nil, sandbox.BadInput("--wasi-host %q: %s twice", list, h)
 		}
-	}
-	if len(hosts) > 1 && !c.hostList {
-		return nil, sandbox.BadInput("--wasi-host %q: this command runs one WASI host", c.wasiHost)
+		hosts = append(hosts, h)
 	}
 	return hosts, nil
 }

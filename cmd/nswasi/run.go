@@ -5,10 +5,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/nswasi/nswasi/conformance"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -54,11 +56,16 @@ func cmdRun(ctx context.Context, args []string) error {
 	out := fs.String("out", "", "output directory (default: a new timestamped folder under results/)")
 	force := fs.Bool("force", false, "write into --out even if it exists")
 	guestDir := fs.String("guest-dir", "", "directory holding guest and guest.wasm (default: beside nswasi)")
+	suiteDir := fs.String("wasi-testsuite", "", "WASI testsuite folder for the conformance table (default: $"+envTestsuite+", else ../shared/wasi-testsuite if there)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return sandbox.BadInput("unexpected argument %q (see nswasi run --help)", fs.Arg(0))
+	}
+	suite, err := findTestsuite(*suiteDir)
+	if err != nil {
+		return err
 	}
 	if *quick && *expFile != "" {
 		return sandbox.BadInput("--quick and --experiment exclude each other")
@@ -67,7 +74,6 @@ func cmdRun(ctx context.Context, args []string) error {
 	// Everything is checked before anything runs.
 	var src []byte
 	var exp *experiment.Experiment
-	var err error
 	if *expFile != "" {
 		exp, src, err = experiment.Load(*expFile, catalogue())
 	} else {
@@ -152,6 +158,10 @@ func cmdRun(ctx context.Context, args []string) error {
 		runErr = errors.Join(runErr, ignoreCancel(ctx, err))
 	}
 
+	if ctx.Err() == nil {
+		runErr = errors.Join(runErr, ignoreCancel(ctx, runConformance(ctx, pr, suite, exp.WASIHosts, cfg.Wasi.Engine, dir)))
+	}
+
 	// A report is made from whatever finished, interrupted or not; the
 	// result files say whether they are partial.
 	d, err := report.Load(dir)
@@ -234,4 +244,73 @@ func (w stepWriter) Write(p []byte) (int, error) {
 		w.pr.Step(stepCount.ReplaceAllString(line, ""))
 	}
 	return len(p), nil
+}
+
+// envTestsuite names a WASI testsuite folder for nswasi run.
+const envTestsuite = "NSWASI_WASI_TESTSUITE"
+
+// findTestsuite picks the testsuite folder nswasi run judges the WASI
+// hosts by: the flag, the environment, or ../shared/wasi-testsuite beside
+// the repository (as CI lays it out); "" when there is none. A folder
+// named explicitly must exist.
+func findTestsuite(flagDir string) (string, error) {
+	for _, d := range []string{flagDir, os.Getenv(envTestsuite)} {
+		if d == "" {
+			continue
+		}
+		if st, err := os.Stat(d); err != nil || !st.IsDir() {
+			return "", sandbox.BadInput("WASI testsuite %s: not a folder", d)
+		}
+		return d, nil
+	}
+	candidates := []string{filepath.Join("..", "shared", "wasi-testsuite")}
+	if exe, err := os.Executable(); err == nil {
+		// bin/nswasi in a clone whose parent holds shared/.
+		candidates = append(candidates, filepath.Join(filepath.Dir(exe), "..", "..", "shared", "wasi-testsuite"))
+	}
+	for _, d := range candidates {
+		if st, err := os.Stat(d); err == nil && st.IsDir() {
+			return d, nil
+		}
+	}
+	return "", nil
+}
+
+// runConformance runs the testsuite under the experiment's WASI hosts
+// into dir, or says in one line why it did not.
+func runConformance(ctx context.Context, pr progress.Reporter, suiteDir string, hosts []string, engine, dir string) error {
+	if suiteDir == "" {
+		pr.Log("conformance: skipped, no WASI testsuite found: pass --wasi-testsuite DIR or set %s (get it: git clone --depth 1 --branch prod/testsuite-base https://github.com/WebAssembly/wasi-testsuite)", envTestsuite)
+		return nil
+	}
+	dirs, err := conformance.Discover([]string{suiteDir})
+	if err != nil {
+		return err
+	}
+	var suites []*conformance.Suite
+	tests := 0
+	for _, d := range dirs {
+		s, err := conformance.LoadSuite(d)
+		if err != nil {
+			return err
+		}
+		suites = append(suites, s)
+		tests += len(s.Tests)
+	}
+	var exp *conformance.Expectations
+	if p := conformance.FindExpectations([]string{suiteDir}); p != "" && slices.Contains(hosts, wasirun.HostWazero) {
+		if exp, err = conformance.LoadExpectations(p); err != nil {
+			return err
+		}
+	}
+	pr.Phase("conformance", tests*len(hosts))
+	_, err = conformance.Run(ctx, conformance.Config{
+		Suites: suites, Hosts: hosts,
+		Runner:       wasirun.Host{Engine: engine, CacheDir: wasirun.DefaultCacheDir()},
+		Jobs:         2,
+		Expectations: exp, ExpectationsHost: wasirun.HostWazero,
+		Out: dir, Progress: stepWriter{pr},
+	})
+	pr.Finish()
+	return err
 }

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -45,5 +47,26 @@ func TestNswasiHostStopsBlockedGuest(t *testing.T) {
 			}
 			testenv.NoObjects(t)
 		})
+	}
+}
+
+// exec runs one WASI host; the commands that compare take a list, and an
+// unknown host is refused in one line by every command.
+func TestWASIHostFlag(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"exec", "--runner", "wasi", "--wasi-host", "wazero,nswasi", "--", guest.Wasm, "exit", "0"}, "this command runs one WASI host"},
+		{[]string{"exec", "--runner", "wasi", "--wasi-host", "wasmtime", "--", guest.Wasm, "exit", "0"}, `WASI host "wasmtime"`},
+		{[]string{"bench", "--wasi-host", "nswasi,nswasi"}, "nswasi twice"},
+		{[]string{"isolation", "--wasi-host", "nswasi,", "--runners", "wasi"}, "empty host name"},
+		{[]string{"conformance", "--wasi-host", "wasmtime", "."}, `WASI host "wasmtime"`},
+	} {
+		out, err := exec.Command(nswasi, c.args...).CombinedOutput()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(string(out), c.want) || strings.Count(strings.TrimSpace(string(out)), "\n") != 0 {
+			t.Errorf("nswasi %s: %v\n%s\nwant exit 2 and one line containing %q", strings.Join(c.args, " "), err, out, c.want)
+		}
 	}
 }
