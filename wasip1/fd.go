@@ -264,11 +264,8 @@ func fileIO(m api.Module, e *entry, iovsPtr, iovsLen, off, resultPtr uint64, op 
 	if int64(off) < 0 {
 		return ErrnoInval
 	}
-	iovs, errno := x.iovecs(uint32(iovsPtr), uint32(iovsLen))
+	iovs, errno := x.ioArgs(uint32(iovsPtr), uint32(iovsLen), uint32(resultPtr))
 	if errno != 0 {
-		return errno
-	}
-	if errno := x.check(uint32(resultPtr), 4); errno != 0 {
 		return errno
 	}
 	n, err := retryEINTR(func() (int, error) { return op(iovs, int64(off)) })
@@ -308,11 +305,8 @@ func (h *Host) stream(ctx context.Context, m api.Module, e *entry, events int16,
 	if e.listener {
 		return ErrnoNotconn
 	}
-	iovs, errno := x.iovecs(uint32(iovsPtr), uint32(iovsLen))
+	iovs, errno := x.ioArgs(uint32(iovsPtr), uint32(iovsLen), uint32(resultPtr))
 	if errno != 0 {
-		return errno
-	}
-	if errno := x.check(uint32(resultPtr), 4); errno != 0 {
 		return errno
 	}
 	if len(iovs) == 0 {

@@ -104,3 +104,13 @@ func total(iovs [][]byte) int {
 	}
 	return n
 }
+
+// ioArgs resolves the (c)iovec array of a read or write and checks that
+// its count can be stored at resultPtr, before anything is transferred.
+func (x mem) ioArgs(iovsPtr, iovsLen, resultPtr uint32) ([][]byte, Errno) {
+	iovs, errno := x.iovecs(iovsPtr, iovsLen)
+	if errno != 0 {
+		return nil, errno
+	}
+	return iovs, x.check(resultPtr, 4)
+}

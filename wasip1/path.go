@@ -159,15 +159,10 @@ func pathLink(h *Host, _ context.Context, m api.Module, p []uint64) Errno {
 		return errno
 	}
 	if uint32(p[1])&lookupSymlinkFollow != 0 {
-		// Follow the source beneath its directory first, then link what
-		// it resolved to: AT_SYMLINK_FOLLOW alone would follow a link out.
-		src, errno := openBeneath(from.fd, oldPath, unix.O_PATH, 0, true)
-		if errno != 0 {
-			return errno
-		}
-		defer unix.Close(src)
-		return inParent(to, newPath, func(np int, nb string) error {
-			return unix.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+itoa(uint64(src)), np, nb, unix.AT_SYMLINK_FOLLOW)
+		return onResolved(from, oldPath, func(src string) error {
+			return errnoErr(inParent(to, newPath, func(np int, nb string) error {
+				return unix.Linkat(unix.AT_FDCWD, src, np, nb, unix.AT_SYMLINK_FOLLOW)
+			}))
 		})
 	}
 	return inParent(from, oldPath, func(op int, ob string) error {
@@ -191,6 +186,19 @@ func linkTrailingSlash(dirfd int, base string) error {
 		return unix.EPERM
 	}
 	return unix.ENOTDIR
+}
+
+// onResolved resolves path beneath dir, following every link, and runs op
+// on the file it names through that file's /proc/self/fd link, which names
+// the file already resolved: AT_SYMLINK_FOLLOW alone would follow a link
+// out of the preopen.
+func onResolved(dir *entry, path string, op func(file string) error) Errno {
+	fd, errno := openBeneath(dir.fd, path, unix.O_PATH, 0, true)
+	if errno != 0 {
+		return errno
+	}
+	defer unix.Close(fd)
+	return errnoOf(op("/proc/self/fd/" + itoa(uint64(fd))))
 }
 
 // errnoErr turns an Errno back into an error for nesting; success is nil.
@@ -228,13 +236,9 @@ func pathFilestatSetTimes(h *Host, _ context.Context, m api.Module, p []uint64) 
 		return errno
 	}
 	if uint32(p[1])&lookupSymlinkFollow != 0 {
-		fd, errno := openBeneath(dir.fd, path, unix.O_PATH, 0, true)
-		if errno != 0 {
-			return errno
-		}
-		defer unix.Close(fd)
-		// An O_PATH descriptor's /proc link names the file it resolved to.
-		return errnoOf(unix.UtimesNanoAt(unix.AT_FDCWD, "/proc/self/fd/"+itoa(uint64(fd)), ts, 0))
+		return onResolved(dir, path, func(file string) error {
+			return unix.UtimesNanoAt(unix.AT_FDCWD, file, ts, 0)
+		})
 	}
 	return inParent(dir, path, func(pfd int, base string) error {
 		return unix.UtimesNanoAt(pfd, base, ts, unix.AT_SYMLINK_NOFOLLOW)

@@ -72,11 +72,8 @@ func sockRecv(h *Host, ctx context.Context, m api.Module, p []uint64) Errno {
 		return ErrnoInval
 	}
 	x := memOf(m)
-	iovs, errno := x.iovecs(uint32(p[1]), uint32(p[2]))
+	iovs, errno := x.ioArgs(uint32(p[1]), uint32(p[2]), uint32(p[4]))
 	if errno != 0 {
-		return errno
-	}
-	if errno := x.check(uint32(p[4]), 4); errno != 0 {
 		return errno
 	}
 	if errno := x.check(uint32(p[5]), 2); errno != 0 {
@@ -133,11 +130,8 @@ func sockSend(h *Host, ctx context.Context, m api.Module, p []uint64) Errno {
 		return ErrnoInval // preview 1 defines no send flags
 	}
 	x := memOf(m)
-	iovs, errno := x.iovecs(uint32(p[1]), uint32(p[2]))
+	iovs, errno := x.ioArgs(uint32(p[1]), uint32(p[2]), uint32(p[4]))
 	if errno != 0 {
-		return errno
-	}
-	if errno := x.check(uint32(p[4]), 4); errno != 0 {
 		return errno
 	}
 	n, errno := h.io(ctx, m, e, unix.POLLOUT, func() (int, error) {
