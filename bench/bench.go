@@ -85,7 +85,7 @@ func (o *Options) config() map[string]any {
 		"scenarios": o.Scenarios, "runners": o.Runners, "modes": o.Modes,
 		"sizes": o.Sizes, "conns": o.Conns, "reps": o.Reps,
 		"duration": o.Duration.String(), "warmup": o.Warmup.String(),
-		"engine": o.Engine, "wasi_hosts": o.WASIHosts, "trace_hostcalls": o.TraceHostcalls,
+		"engine": o.Engine, "wasi_hosts": o.WASIHosts, "trace_hostcalls": o.TraceHostcalls, "trace_modes": o.TraceModes,
 		"poll_timeout": o.PollTimeout.String(), "verify": o.Verify, "quick": o.Quick,
 	}
 }

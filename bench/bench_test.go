@@ -263,6 +263,12 @@ func TestCasesPerWASIHost(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("cases:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+	o.TraceModes = []string{"netpoll"} // traced duplicates only where the mode is listed
+	for _, c := range o.Cases() {
+		if c.Traced {
+			t.Errorf("trace_modes [netpoll] traced %s", c)
+		}
+	}
 	o.WASIHosts = []string{"wasmtime"}
 	if err := o.Validate(); err == nil {
 		t.Fatal("an unknown WASI host was accepted")

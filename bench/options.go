@@ -56,6 +56,9 @@ type Options struct {
 	// TraceHostcalls adds, after each WASI run, the same run with WASI
 	// host calls counted.
 	TraceHostcalls bool
+	// TraceModes, when set, limits the traced duplicates to these I/O
+	// modes (a quick run traces where poll_oneoff is the subject).
+	TraceModes []string
 	// PollTimeout bounds each readiness wait of the poll mode.
 	PollTimeout time.Duration
 	// Verify makes both ends check every byte against the pattern (slower;
@@ -121,7 +124,7 @@ func (o *Options) Validate() error {
 			return sandbox.BadInput("unknown scenario %q (scenarios: %s)", s, strings.Join(Scenarios, ", "))
 		}
 	}
-	for _, m := range o.Modes {
+	for _, m := range append(slices.Clone(o.Modes), o.TraceModes...) {
 		if !slices.Contains(Modes, m) {
 			return sandbox.BadInput("unknown mode %q (modes: %s)", m, strings.Join(Modes, ", "))
 		}
@@ -241,7 +244,7 @@ func (o *Options) Cases() []Case {
 							for _, h := range hosts {
 								c := Case{Scenario: sc, Direction: d, Runner: r, Mode: m, Size: size, Conns: n, WASIHost: h}
 								out = append(out, c)
-								if info.Wasm && o.TraceHostcalls {
+								if info.Wasm && o.TraceHostcalls && (len(o.TraceModes) == 0 || slices.Contains(o.TraceModes, m)) {
 									c.Traced = true
 									out = append(out, c)
 								}

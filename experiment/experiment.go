@@ -69,6 +69,9 @@ type Bench struct {
 	Engine string `yaml:"engine"`
 	// TraceHostcalls counts WASI host calls (and measures what that costs).
 	TraceHostcalls bool `yaml:"trace_hostcalls"`
+	// TraceModes limits the counted duplicates to these I/O modes; empty
+	// means every mode.
+	TraceModes []string `yaml:"trace_modes"`
 }
 
 // Link describes the link conditions of the namespaces' veths. Zero values
@@ -165,6 +168,7 @@ func (e *Experiment) resolve(file string, root *yaml.Node, cat Catalogue) error 
 			{b.Scenarios, cat.Scenarios, "bench.scenarios", "scenario"},
 			{b.Runners, cat.BenchRunners, "bench.runners", "runner"},
 			{b.Modes, cat.Modes, "bench.modes", "mode"},
+			{b.TraceModes, cat.Modes, "bench.trace_modes", "mode"},
 		} {
 			if err := checkNames(c.list, c.known, c.path, c.what, bad); err != nil {
 				return err

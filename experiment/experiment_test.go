@@ -91,6 +91,7 @@ func TestBadFiles(t *testing.T) {
 		{"bench:\n  duration: 1ms\n", "x.yaml:2: bench.duration: 1ms: want 10ms to 10m"},
 		{"bench:\n  duration: soon\n", `x.yaml:2: bench.duration: "soon": want a duration`},
 		{"bench:\n  engine: jit\n", `bench.engine[0]: unknown engine "jit"`},
+		{"bench:\n  trace_modes: [poll, epoll]\n", `bench.trace_modes[1]: unknown mode "epoll"`},
 		{"wasi_hosts: [nswasi, wasmtime]\nbench: {}\n", `x.yaml:1: wasi_hosts[1]: unknown WASI host "wasmtime"`},
 		{"bench:\n  conns: [2000]\n", "bench.conns[0]: 2000: want 1 to 1024"},
 		{"bench:\n  preset: medium\n", `x.yaml:2: bench.preset: "medium": want quick or full`},

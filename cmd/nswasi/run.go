@@ -144,7 +144,7 @@ func cmdRun(ctx context.Context, args []string) error {
 			OutDir: dir, Scenarios: b.Scenarios, Runners: b.Runners, Modes: b.Modes,
 			Sizes: sizes(b.Sizes), Conns: b.Conns, Reps: b.Reps,
 			Duration: time.Duration(b.Duration), Warmup: time.Duration(b.Warmup),
-			Engine: b.Engine, WASIHosts: exp.WASIHosts, TraceHostcalls: b.TraceHostcalls, Peers: true,
+			Engine: b.Engine, WASIHosts: exp.WASIHosts, TraceHostcalls: b.TraceHostcalls, TraceModes: b.TraceModes, Peers: true,
 			Quick: b.Preset == "quick", Guest: guest, Runner: cfg, Progress: stepWriter{pr},
 		}
 		o.Defaults()
