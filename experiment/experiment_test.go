@@ -13,7 +13,7 @@ import (
 var cat = Catalogue{
 	Scenarios:        []string{"stream", "rr"},
 	BenchRunners:     []string{"native", "wasi"},
-	Modes:            []string{"blocking", "poll"},
+	Modes:            []string{"blocking", "poll", "netpoll"}, // the modes the shipped experiments name
 	Probes:           []string{"fs-read-granted", "env-canary"},
 	IsolationRunners: []string{"native", "netns+fw", "wasi"},
 	Engines:          []string{"compiler", "interpreter"},
@@ -58,7 +58,7 @@ link:
 	if b.Sizes[1] != 4096 || b.Sizes[2] != 1<<20 || time.Duration(b.Duration) != 250*time.Millisecond {
 		t.Errorf("decoded %+v", b)
 	}
-	if b.Reps != DefaultReps || b.Engine != "compiler" || len(b.Modes) != 2 || len(b.Conns) != 0 {
+	if b.Reps != DefaultReps || b.Engine != "compiler" || len(b.Modes) != 3 || len(b.Conns) != 0 {
 		t.Errorf("defaults %+v", b)
 	}
 	if e.Link.Rate != 100e6 || !e.Link.NeedsNetem() || e.Link.Loss != 0.5 {
