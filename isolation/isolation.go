@@ -37,10 +37,9 @@ import (
 	"github.com/nswasi/nswasi/wasirun"
 )
 
-// Runners lists the runner configurations of the suite, the unsandboxed
-// control first. netns+fw is the netns runner plus a deny-by-default
-// firewall inside the namespace (nsrun.Netns with Firewall).
-var Runners = []string{"native", "netns", "netns+fw", "wasi", "wasi+netns"}
+// Runners lists the runners of the suite: every runner the registry
+// knows, the unsandboxed control first.
+var Runners = runners.Names()
 
 // Unprivileged is the uid and gid native guests run as unless Config.AsRoot
 // is set: nobody/nogroup on Debian, with no capabilities.
