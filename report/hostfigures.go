@@ -223,6 +223,10 @@ func (refThumb) Thumbnail(c *draw.Canvas) {
 type ratioTicks struct{}
 
 func (ratioTicks) Ticks(lo, hi float64) []plot.Tick {
+	if hi-lo > 2.5 {
+		// Over more than two and a half decades 2 and 5 crowd the labels.
+		return decadeTicks{}.Ticks(lo, hi)
+	}
 	var t []plot.Tick
 	for e := math.Floor(lo); e <= math.Ceil(hi); e++ {
 		for k := 1.0; k <= 9; k++ {
@@ -290,6 +294,12 @@ func pollCostFigure(d *Data) (*Figure, string) {
 			tg.dots, cg.dots = true, true
 			for s, l := range labels {
 				for m, mode := range modes {
+					// A traced run that failed made no call worth dividing.
+					for _, r := range src.Bench.Runs {
+						if r.Traced && view.has(r) && r.Label() == l && r.Mode == mode && !ok(r) && r.Error != "" {
+							tg.failed[s][m], cg.failed[s][m] = true, true
+						}
+					}
 					for _, r := range mine {
 						if r.Label() != l || r.Mode != mode {
 							continue
@@ -326,7 +336,8 @@ func pollCostFigure(d *Data) (*Figure, string) {
 		"above, the host's time per call — mean and 95% confidence interval of the mean over the run's calls (normal approximation from " +
 		"the accounted sum of squares; no whisker when the file holds none); below, calls per " + denominatorName(kind) + denominatorNote(kind) +
 		". Log scales: a wait that sleeps out its timeout costs milliseconds where an answered one costs microseconds. " +
-		"Only workloads and modes that called poll_oneoff appear. "
+		"Only workloads and modes in which some traced run called poll_oneoff appear; \"failed\" marks a traced run that recorded an error " +
+		"and no repetition. "
 	if kind != perReadWrite {
 		f.Caption += lifeCaveat(d)
 	}

@@ -2,6 +2,7 @@ package report
 
 import (
 	"image/color"
+	"math"
 
 	"github.com/nswasi/nswasi/internal/results"
 	"github.com/nswasi/nswasi/sandbox/runners"
@@ -40,24 +41,44 @@ var palette = []color.RGBA{
 // Every series also gets its own marker and dash pattern, so a figure
 // printed in greyscale still tells the series apart. The glyphs are as many
 // as the palette's colours, so no two of the first len(palette) series
-// share a marker either.
+// share a marker either; the seven runner-and-hosts get solid shapes (a
+// thin outline vanishes under a confidence whisker): wasi a triangle up
+// (wazero) and a diamond (nswasi), wasi+netns a triangle down and a
+// diamond with a hole.
 var (
-	seriesGlyphs = []draw.GlyphDrawer{draw.CircleGlyph{}, draw.SquareGlyph{}, draw.CrossGlyph{}, draw.TriangleGlyph{},
-		draw.RingGlyph{}, draw.PyramidGlyph{}, draw.BoxGlyph{}, draw.PlusGlyph{}, hollowGlyph{draw.TriangleGlyph{}},
-		hollowGlyph{draw.PyramidGlyph{}}, hollowGlyph{draw.SquareGlyph{}}}
+	seriesGlyphs = []draw.GlyphDrawer{draw.CircleGlyph{}, draw.BoxGlyph{}, draw.CrossGlyph{}, polyGlyph{3, 0},
+		polyGlyph{4, 0}, polyGlyph{3, math.Pi}, hollowGlyph{polyGlyph{4, 0}}, draw.PlusGlyph{}, hollowGlyph{polyGlyph{3, 0}},
+		hollowGlyph{draw.BoxGlyph{}}, polyGlyph{5, 0}}
 	seriesDashes = [][]vg.Length{nil, {vg.Points(6), vg.Points(3)}, {vg.Points(1), vg.Points(4)}, {vg.Points(2), vg.Points(2)},
 		{vg.Points(4), vg.Points(2), vg.Points(1), vg.Points(2)}, {vg.Points(8), vg.Points(3), vg.Points(2), vg.Points(3)},
 		{vg.Points(12), vg.Points(4)}, {vg.Points(3), vg.Points(5)}, {vg.Points(10), vg.Points(2), vg.Points(2), vg.Points(2)},
 		{vg.Points(5), vg.Points(5)}, {vg.Points(14), vg.Points(3), vg.Points(3), vg.Points(3)}}
 )
 
-// hollowGlyph draws a filled glyph's outline only.
+// polyGlyph is a filled regular polygon with one corner up, turned by
+// rot: 3 sides is a triangle, 4 a diamond.
+type polyGlyph struct {
+	sides int
+	rot   float64
+}
+
+func (g polyGlyph) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point) {
+	r := sty.Radius * 1.25 // a polygon inside the circle of radius r looks smaller than the circle
+	var pts []vg.Point
+	for i := range g.sides {
+		a := math.Pi/2 + g.rot + 2*math.Pi*float64(i)/float64(g.sides)
+		pts = append(pts, vg.Point{X: pt.X + r*vg.Length(math.Cos(a)), Y: pt.Y + r*vg.Length(math.Sin(a))})
+	}
+	c.FillPolygon(sty.Color, pts)
+}
+
+// hollowGlyph draws a filled glyph with a white hole: a thick outline.
 type hollowGlyph struct{ inner draw.GlyphDrawer }
 
 func (g hollowGlyph) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point) {
 	g.inner.DrawGlyph(c, sty, pt)
 	hole := sty
-	hole.Color, hole.Radius = color.White, sty.Radius*0.5
+	hole.Color, hole.Radius = color.White, sty.Radius*0.55
 	g.inner.DrawGlyph(c, hole, pt)
 }
 
