@@ -7,6 +7,10 @@ import (
 	"github.com/nswasi/nswasi/internal/results"
 )
 
+// reasonLimit is how much of a case's reasons the table quotes: enough for
+// a trap and the assertion or panic message with its source line.
+const reasonLimit = 300
+
 // confOutcomes are the outcomes of a conformance case, in table order.
 var confOutcomes = []string{results.Pass, results.Fail, results.Timeout, results.HostError}
 
@@ -124,14 +128,14 @@ func conformanceSection(doc *document, d *Data) {
 				if why == "" {
 					why = fmt.Sprintf("exit code %d, want %d", cs.ExitCode, cs.WantExitCode)
 				}
-				fails = append(fails, []string{h, cs.Suite, cs.Test, strings.ReplaceAll(cs.Outcome, "_", " "), known, conciseError(why)})
+				fails = append(fails, []string{h, cs.Suite, cs.Test, strings.ReplaceAll(cs.Outcome, "_", " "), known, cutText(why, reasonLimit)})
 			}
 		}
 		if len(fails) == 0 {
 			doc.p("%s: every case passed under every host.", s.Label)
 		} else {
 			doc.p("%s: %d case(s) did not pass; \"listed\" says whether the host's published list of known failures names the test. "+
-				"Reasons are cut to about %d characters; conformance.json holds them whole, with the guest's output.", s.Label, len(fails), errorLimit)
+				"Reasons are cut to about %d characters; conformance.json holds them whole, with the guest's output.", s.Label, len(fails), reasonLimit)
 			doc.table([]string{"WASI host", "suite", "test", "outcome", "listed", "why"}, fails)
 		}
 		if e := c.Expectations; e != nil {

@@ -395,14 +395,17 @@ const errorLimit = 150
 
 // conciseError cuts an error to about errorLimit characters at a word
 // boundary, with an ellipsis; results.json keeps the whole text.
-func conciseError(e string) string {
+func conciseError(e string) string { return cutText(e, errorLimit) }
+
+// cutText cuts s to about limit characters at a word boundary.
+func cutText(e string, limit int) string {
 	e = strings.Join(strings.Fields(e), " ")
-	if len(e) <= errorLimit {
+	if len(e) <= limit {
 		return e
 	}
-	cut := strings.LastIndexByte(e[:errorLimit], ' ')
-	if cut < errorLimit/2 {
-		cut = errorLimit
+	cut := strings.LastIndexByte(e[:limit], ' ')
+	if cut < limit/2 {
+		cut = limit
 		for cut > 0 && !utf8.RuneStart(e[cut]) {
 			cut--
 		}

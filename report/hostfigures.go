@@ -168,6 +168,11 @@ func hostRatioFigure(d *Data) (*Figure, string) {
 		}
 		f.panels = append(f.panels, row)
 	}
+	if len(f.panels) == 1 {
+		// One source: two panels a row, so the figure keeps a slide's
+		// proportions and its text stays legible at page width.
+		f.panels = wrapRow(f.panels[0], 2)
+	}
 	if !anyPanel(f.panels) {
 		return nil, title + ": no WASI runs of a rate scenario (stream, rr, http, conn) with a native counterpart in the results"
 	}
@@ -186,6 +191,16 @@ func hostRatioFigure(d *Data) (*Figure, string) {
 		f.Caption += fmt.Sprintf(" %d of %d ratios have no whisker: a run with one repetition, or a native mean not told apart from zero.", unbounded, drawn)
 	}
 	return f, ""
+}
+
+// wrapRow breaks one row of panels into rows of at most n.
+func wrapRow(row []*plot.Plot, n int) [][]*plot.Plot {
+	var out [][]*plot.Plot
+	for len(row) > n {
+		out = append(out, row[:n])
+		row = row[n:]
+	}
+	return append(out, row)
 }
 
 func anyFailed(g *grouped) bool {
