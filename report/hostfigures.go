@@ -20,7 +20,7 @@ type ratioView struct {
 	scenario, dir string
 	size          int
 	v             variant
-	runs          []results.Run // of every source, this scenario, direction and variant
+	runs          []results.Run // this scenario, direction, size and variant
 }
 
 func (rv ratioView) label() string {
@@ -105,39 +105,51 @@ func nativeRatio(runs []results.Run, w results.Run) (r ratio, found, failed bool
 // ratio to its native counterpart's, with Fieller intervals.
 func hostRatioFigure(d *Data) (*Figure, string) {
 	const title = "WASI hosts against native"
-	views := ratioViews(d)
+	const none = title + ": no WASI runs of a rate scenario (stream, rr, http, conn) with a native counterpart in the results"
+	// Views are chosen per source: a ratio is only ever taken inside one
+	// source, whose sizes and variants may differ from another's.
+	srcViews := map[*Source][]ratioView{}
 	var every []results.Run
-	for _, v := range views {
-		every = append(every, v.runs...)
+	for _, src := range d.benches() {
+		srcViews[src] = ratioViews(&Data{Sources: []*Source{src}})
+		for _, v := range srcViews[src] {
+			every = append(every, v.runs...)
+		}
 	}
 	labels := wasiLabelsIn(every)
-	if len(views) == 0 || len(labels) == 0 {
-		return nil, title + ": no WASI runs of a rate scenario (stream, rr, http, conn) with a native counterpart in the results"
+	if len(labels) == 0 {
+		return nil, none
 	}
 	styles := stylesFor(labels)
 	modes := modesIn(every)
 	f := &Figure{Name: "wasi-hosts-vs-native", Title: "WASI on each host against native, per scenario and I/O mode (ratio of means, 95% CI)",
 		sharedY: true, panelW: 3.9 * vg.Inch}
 	f.legend = append(dotLegend(styles), legendEntry{"native counterpart = 1", refThumb{}})
+	// Two panels a row for one source, three for several, so the figure
+	// keeps a slide's proportions and its text stays legible at page width.
+	perRow := 3
+	if len(d.benches()) == 1 {
+		perRow = 2
+	}
 	unbounded, drawn := 0, 0
+	var vs []string
 	for _, src := range d.benches() {
 		var row []*plot.Plot
-		for _, view := range views {
-			var mine []results.Run
-			for _, r := range onlyVariant(runsOf(src, view.scenario), view.v) {
-				if r.Direction == view.dir && r.Size == view.size {
-					mine = append(mine, r)
-				}
+		for _, view := range srcViews[src] {
+			name := view.label() + ": " + view.v.String()
+			if len(d.benches()) > 1 {
+				name = src.Label + ", " + name
 			}
+			vs = append(vs, name)
 			g := newGrouped(modes, styles)
 			g.dots = true
 			for s, l := range labels {
 				for m, mode := range modes {
-					w, has := find(mine, l, mode, view.size)
+					w, has := find(view.runs, l, mode, view.size)
 					if !has {
 						continue
 					}
-					r, found, failed := nativeRatio(mine, w)
+					r, found, failed := nativeRatio(view.runs, w)
 					if failed {
 						g.failed[s][m] = true
 					}
@@ -155,30 +167,21 @@ func hostRatioFigure(d *Data) (*Figure, string) {
 				}
 			}
 			if g.empty() && !anyFailed(g) {
-				row = append(row, nil)
 				continue
 			}
 			p := groupedPlot(panelTitle(d, src, view.label(), nil), "I/O mode", "WASI mean ÷ native counterpart's (log)", g, true)
-			// Room for the reference line at 1 (log10 = 0) and ticks that
-			// label 0.2 and 0.5 as well as the decades.
+			// Room for the reference line at 1 (log10 = 0).
 			p.Y.Min, p.Y.Max = math.Min(p.Y.Min, -0.3), math.Max(p.Y.Max, 0.3)
 			p.Y.Tick.Marker = ratioTicks{}
 			p.Add(refLine{})
 			row = append(row, p)
 		}
-		f.panels = append(f.panels, row)
-	}
-	if len(f.panels) == 1 {
-		// One source: two panels a row, so the figure keeps a slide's
-		// proportions and its text stays legible at page width.
-		f.panels = wrapRow(f.panels[0], 2)
+		if len(row) > 0 {
+			f.panels = append(f.panels, wrapRow(row, perRow)...)
+		}
 	}
 	if !anyPanel(f.panels) {
-		return nil, title + ": no WASI runs of a rate scenario (stream, rr, http, conn) with a native counterpart in the results"
-	}
-	var vs []string
-	for _, v := range views {
-		vs = append(vs, fmt.Sprintf("%s: %s", v.label(), v.v))
+		return nil, none
 	}
 	f.Caption = "Mean of each WASI runner on each WASI host divided by the mean of its native counterpart in the same results, at the same " +
 		"I/O mode, size, connection count and engine: wasi by native, wasi+netns by netns — the pair that differs by WASI alone, so a " +
