@@ -15,7 +15,7 @@ const Alpha = 0.05
 
 // Change is one metric present in both result sets.
 type Change struct {
-	// Key names the run: scenario (with stream direction), runner, mode, size,
+	// Key names the run: scenario (with stream direction), runner and WASI host, mode, size,
 	// connections, engine and whether host calls were traced.
 	Key            string
 	Metric, Unit   string
@@ -31,6 +31,7 @@ type Change struct {
 
 // IsolationChange is a cell whose observed verdict differs between A and B.
 type IsolationChange struct {
+	// Runner is the runner-and-host label, e.g. "wasi (nswasi)".
 	Probe, Runner string
 	A, B          string // observed verdicts; "not run" when absent
 }
@@ -46,7 +47,7 @@ type Comparison struct {
 }
 
 func runKey(r results.Run) string {
-	k := fmt.Sprintf("%s %s %s", scenarioName(r), r.Runner, r.Mode)
+	k := fmt.Sprintf("%s %s %s", scenarioName(r), r.Label(), r.Mode)
 	if r.Size > 0 {
 		k += " " + humanBytes(r.Size)
 	}
@@ -88,7 +89,7 @@ func Compare(a, b *Source) *Comparison {
 		sa, sb := summary(ra), summary(rb)
 		ch := Change{Key: k, Metric: ra.Metric, Unit: ra.Unit, NA: sa.N, NB: sb.N, MedianA: sa.Median, MedianB: sb.Median,
 			RelativeChange: math.NaN(), Test: MannWhitneyU(ra.Reps, rb.Reps),
-			order: fmt.Sprintf("%s %03d %03d %012d %s", ra.Scenario, rank(runnerOrder, ra.Runner), rank(modeOrder, ra.Mode), ra.Size, k)}
+			order: fmt.Sprintf("%s %03d %03d %012d %s", ra.Scenario, rank(runnerOrder, ra.Label()), rank(modeOrder, ra.Mode), ra.Size, k)}
 		if sa.Median != 0 {
 			ch.RelativeChange = (sb.Median - sa.Median) / sa.Median
 		}
@@ -112,7 +113,7 @@ func Compare(a, b *Source) *Comparison {
 				if v == "" {
 					v = "not run"
 				}
-				m[[2]string{cell.Probe, cell.Runner}] = v
+				m[[2]string{cell.Probe, cell.Label()}] = v
 			}
 			return m
 		}

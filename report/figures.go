@@ -20,13 +20,14 @@ type figureBuilder func(d *Data) (*Figure, string)
 // builders are the report's figures, in report order.
 var builders = []figureBuilder{
 	throughputFigure,
+	hostRatioFigure,
 	func(d *Data) (*Figure, string) { return latencyFigure(d, "rr") },
 	func(d *Data) (*Figure, string) { return latencyFigure(d, "http") },
 	cpuPerGBFigure,
 	cpuPer1kFigure,
 	idleFigure,
 	hostcallsFigure,
-	pollTimeFigure,
+	pollCostFigure,
 	spuriousFigure,
 	isolationFigure,
 	fidelityFigure,
@@ -181,13 +182,13 @@ func failedRunners(runs []results.Run, mode string) []string {
 			continue
 		}
 		if ok(r) {
-			good[r.Runner] = true
+			good[r.Label()] = true
 		} else if r.Error != "" {
-			bad[r.Runner] = true
+			bad[r.Label()] = true
 		}
 	}
 	var out []string
-	for _, r := range runnerOrder {
+	for _, r := range ordered(runs, runnerOf, runnerOrder) {
 		if bad[r] && !good[r] {
 			out = append(out, r)
 		}
@@ -213,7 +214,7 @@ func perRunnerMode(runs []results.Run, modes, runners []string, size int, anySiz
 	for s, r := range runners {
 		for m, mode := range modes {
 			for _, run := range runs {
-				if run.Runner != r || run.Mode != mode || (!anySize && run.Size != size) {
+				if run.Label() != r || run.Mode != mode || (!anySize && run.Size != size) {
 					continue
 				}
 				if run.Error != "" && !ok(run) {
@@ -599,7 +600,7 @@ func hostcallsFigure(d *Data) (*Figure, string) {
 			for _, wr := range wasiRunners {
 				var mine []results.Run
 				for _, r := range withHostcalls(src.Bench.Runs) {
-					if r.Runner == wr && view.has(r) {
+					if r.Label() == wr && view.has(r) {
 						mine = append(mine, r)
 					}
 				}
@@ -671,53 +672,6 @@ func denominatorNote(kind int) string {
 	return ""
 }
 
-func pollTimeFigure(d *Data) (*Figure, string) {
-	const title = "Time per poll_oneoff call"
-	views := wasiPanels(d)
-	has := func(r results.Run) bool { hc, ok := r.Hostcalls["poll_oneoff"]; return ok && hc.Calls > 0 }
-	var traced []results.Run
-	for _, s := range d.benches() {
-		for _, r := range s.Bench.Runs {
-			if has(r) {
-				traced = append(traced, r)
-			}
-		}
-	}
-	if len(traced) == 0 {
-		return nil, title + ": no run traced any poll_oneoff call"
-	}
-	runners := runnersIn(traced)
-	f := &Figure{Name: "poll-oneoff-time", Title: "Mean time per poll_oneoff host call", legend: dotLegend(stylesFor(runners))}
-	for _, src := range d.benches() {
-		var row []*plot.Plot
-		for _, view := range views {
-			var mine []results.Run
-			for _, r := range src.Bench.Runs {
-				if has(r) && view.has(r) {
-					mine = append(mine, r)
-				}
-			}
-			g := perRunnerMode(mine, modesIn(mine), runners, view.size, view.anySize, func(r results.Run) (float64, float64, float64) {
-				hc := r.Hostcalls["poll_oneoff"]
-				return float64(hc.TotalNS) / float64(hc.Calls) / 1e3, math.NaN(), math.NaN()
-			})
-			if g.empty() {
-				continue // this workload made no poll_oneoff call
-			}
-			g.dots = true
-			row = append(row, groupedPlot(panelTitle(d, src, view.label, nil), "I/O mode", "µs per poll_oneoff call (log)", g, true))
-		}
-		f.panels = append(f.panels, row)
-	}
-	f.Caption = "Total time spent in poll_oneoff divided by its number of calls, per WASI runner and I/O mode, from the traced runs " +
-		"(only workloads and modes that call poll_oneoff appear); log scale, since a wait that sleeps its whole timeout " +
-		"costs milliseconds where an answered one costs under a microsecond."
-	if pt := pollTimeouts(d); pt != "" {
-		f.Caption += " The poll mode's readiness timeout was " + pt + "."
-	}
-	return f, ""
-}
-
 // pollTimeouts lists the poll_timeout each source's configuration records.
 func pollTimeouts(d *Data) string {
 	var out []string
@@ -774,7 +728,7 @@ func spuriousFigure(d *Data) (*Figure, string) {
 					var sp, waits int64
 					failed := false
 					for _, run := range measuredRuns(src) {
-						if scenarioName(run) != vw || run.Runner != r || run.Mode != mode {
+						if scenarioName(run) != vw || run.Label() != r || run.Mode != mode {
 							continue
 						}
 						if counted(run) {

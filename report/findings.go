@@ -22,6 +22,7 @@ func findings(d *Data) []string {
 		}
 		add := func(format string, a ...any) { out = append(out, pre+fmt.Sprintf(format, a...)) }
 		throughputFindings(s, add)
+		hostRatioFindings(s, add)
 		cpuFindings(s, add)
 		latencyFindings(s, add)
 		spuriousFindings(s, add)
@@ -43,7 +44,7 @@ func findings(d *Data) []string {
 		var mism []string
 		for _, c := range s.Isolation.Cells {
 			if c.Mismatch {
-				mism = append(mism, fmt.Sprintf("%s under %s (expected %s, observed %s)", c.Probe, c.Runner, c.Expected, c.Observed))
+				mism = append(mism, fmt.Sprintf("%s under %s (expected %s, observed %s)", c.Probe, c.Label(), c.Expected, c.Observed))
 			}
 		}
 		ran, notRun := cellCounts(s.Isolation)
@@ -59,7 +60,7 @@ func findings(d *Data) []string {
 				pre, len(mism), ran, strings.Join(mism, "; "), notRun))
 		}
 	}
-	return out
+	return append(out, conformanceFindings(d)...)
 }
 
 type pick struct {
@@ -73,7 +74,7 @@ func extremes(ps []pick) (lo, hi pick) {
 	return ps[0], ps[len(ps)-1]
 }
 
-func rm(r results.Run) string { return r.Runner + " / " + r.Mode }
+func rm(r results.Run) string { return r.Label() + " / " + r.Mode }
 
 // caseName names every coordinate that tells a run from the others of its
 // scenario: runner and mode, message size, connection count and, for a WASI
@@ -133,13 +134,15 @@ func throughputFindings(s *Source, add func(string, ...any)) {
 		runs := onlyDirection(all, dir)
 		// The figures show one variant; so do these findings, and they say which.
 		name := directionLabel(dir) + ", " + v.String()
-		for _, wr := range []string{"wasi", "wasi+netns"} {
+		for _, wr := range wasiLabelsIn(runs) {
 			var ps []pick
+			base := ""
 			for _, w := range runs {
-				if w.Runner != wr || !ok(w) {
+				if w.Label() != wr || !ok(w) {
 					continue
 				}
-				if nat, found := find(runs, "native", w.Mode, w.Size); found && ok(nat) {
+				base = nativeCounterpart(w.Runner)
+				if nat, found := find(runs, base, w.Mode, w.Size); found && ok(nat) {
 					ps = append(ps, pick{fmt.Sprintf("%s, %s", w.Mode, humanBytes(w.Size)), summary(w).Mean / summary(nat).Mean})
 				}
 			}
@@ -147,8 +150,8 @@ func throughputFindings(s *Source, add func(string, ...any)) {
 				continue
 			}
 			lo, hi := extremes(ps)
-			add("%s: throughput of %s relative to native at the same mode and size ranges from %s× (%s) to %s× (%s) over %d mode × size pairs.",
-				upperFirst(name), wr, ratioCell(lo.value), lo.label, ratioCell(hi.value), hi.label, len(ps))
+			add("%s: throughput of %s relative to %s at the same mode and size ranges from %s× (%s) to %s× (%s) over %d mode × size pairs.",
+				upperFirst(name), wr, base, ratioCell(lo.value), lo.label, ratioCell(hi.value), hi.label, len(ps))
 		}
 		var best pick
 		for _, r := range runs {
@@ -263,7 +266,7 @@ func spuriousFindings(s *Source, add func(string, ...any)) {
 		// A failed run's counters stop at its failure (often a wait that
 		// failed outright): no rate to quote.
 		if ok(r) && r.Counters != nil && r.Counters.Waits > 0 {
-			k := key{r.Runner, r.Mode}
+			k := key{r.Label(), r.Mode}
 			sp[k] += r.Counters.Spurious
 			waits[k] += r.Counters.Waits
 			if n := scenarioName(r); indexOf(scen[k], n) < 0 {
@@ -301,15 +304,7 @@ func spuriousFindings(s *Source, add func(string, ...any)) {
 }
 
 func hostcallFindings(s *Source, add func(string, ...any)) {
-	var parts []string
-	for _, r := range hostcallRunsOf(s, "rr") {
-		if hc, found := r.Hostcalls["poll_oneoff"]; found && hc.Calls > 0 {
-			parts = append(parts, fmt.Sprintf("%s µs (%s)", num(float64(hc.TotalNS)/float64(hc.Calls)/1e3), caseName(r)))
-		}
-	}
-	if len(parts) > 0 {
-		add("Mean time per poll_oneoff call in rr (traced runs): %s.", strings.Join(parts, "; "))
-	}
+	pollCostFindings(s, add)
 	traced := withHostcalls(s.Bench.Runs)
 	kind := commonDenominator(traced)
 	var pm []pick
@@ -379,7 +374,7 @@ func tracedCostFinding(s *Source, add func(string, ...any)) {
 // untracedTwin is the untraced run of a traced run's configuration.
 func untracedTwin(s *Source, t results.Run) (results.Run, bool) {
 	for _, r := range s.Bench.Runs {
-		if !r.Traced && r.Scenario == t.Scenario && r.Direction == t.Direction && r.Runner == t.Runner && r.Mode == t.Mode &&
+		if !r.Traced && r.Scenario == t.Scenario && r.Direction == t.Direction && r.Runner == t.Runner && r.WASIHost == t.WASIHost && r.Mode == t.Mode &&
 			r.Size == t.Size && r.Conns == t.Conns && r.Engine == t.Engine && r.Metric == t.Metric {
 			return r, true
 		}
@@ -400,14 +395,17 @@ const errorLimit = 150
 
 // conciseError cuts an error to about errorLimit characters at a word
 // boundary, with an ellipsis; results.json keeps the whole text.
-func conciseError(e string) string {
+func conciseError(e string) string { return cutText(e, errorLimit) }
+
+// cutText cuts s to about limit characters at a word boundary.
+func cutText(e string, limit int) string {
 	e = strings.Join(strings.Fields(e), " ")
-	if len(e) <= errorLimit {
+	if len(e) <= limit {
 		return e
 	}
-	cut := strings.LastIndexByte(e[:errorLimit], ' ')
-	if cut < errorLimit/2 {
-		cut = errorLimit
+	cut := strings.LastIndexByte(e[:limit], ' ')
+	if cut < limit/2 {
+		cut = limit
 		for cut > 0 && !utf8.RuneStart(e[cut]) {
 			cut--
 		}
@@ -431,7 +429,7 @@ func errorFindings(s *Source, add func(string, ...any)) {
 			continue
 		}
 		total++
-		k := key{r.Runner, r.Mode}
+		k := key{r.Label(), r.Mode}
 		if count[k] == 0 {
 			keys = append(keys, k)
 			first[k] = r.Error

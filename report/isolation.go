@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"image/color"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -106,17 +107,38 @@ func newIsoGrid(iso *results.Isolation) *isoGrid {
 	for _, p := range iso.Probes {
 		g.probes = append(g.probes, p.Name)
 	}
-	g.runners = append(g.runners, iso.Runners...)
+	g.runners = isoColumns(iso)
 	for _, c := range iso.Cells {
 		if indexOf(g.probes, c.Probe) < 0 {
 			g.probes = append(g.probes, c.Probe)
 		}
-		if indexOf(g.runners, c.Runner) < 0 {
-			g.runners = append(g.runners, c.Runner)
-		}
-		g.cells[[2]string{c.Probe, c.Runner}] = c
+		g.cells[[2]string{c.Probe, c.Label()}] = c
 	}
 	return g
+}
+
+// isoColumns are the matrix's columns: one per runner-and-host that has
+// cells, in the report's order (Isolation.Runners names runners only, and
+// one WASI runner runs under each host), then any listed runner without a
+// cell, so that it shows as a column of "no cell" rather than vanishing.
+func isoColumns(iso *results.Isolation) []string {
+	seen := map[string]bool{}
+	var labels []string
+	for _, c := range iso.Cells {
+		if !seen[c.Label()] {
+			seen[c.Label()] = true
+			labels = append(labels, c.Label())
+		}
+		seen[c.Runner] = true
+	}
+	out := orderedNames(labels, runnerOrder)
+	for _, r := range iso.Runners {
+		if !seen[r] {
+			seen[r] = true
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 func cellText(size font.Length, c color.Color) text.Style {
@@ -164,9 +186,14 @@ func isoPanel(d *Data, s *Source) (*plot.Plot, *isoGrid) {
 	if s.Isolation.Partial {
 		head += " (PARTIAL run)"
 	}
-	p := newPlot(panelTitle(d, s, head, nil), "runner", "")
+	p := newPlot(panelTitle(d, s, head, nil), "runner (WASI host)", "")
 	p.Add(g)
-	p.NominalX(g.runners...)
+	ticks := make([]string, len(g.runners))
+	for i, r := range g.runners {
+		// "wasi+netns (nswasi)" on one line would run into its neighbours.
+		ticks[i] = strings.Replace(r, " (", "\n(", 1)
+	}
+	p.NominalX(ticks...)
 	rev := make([]string, len(g.probes))
 	for i, pr := range g.probes {
 		rev[len(g.probes)-1-i] = pr
@@ -183,6 +210,12 @@ func isoPanel(d *Data, s *Source) (*plot.Plot, *isoGrid) {
 // each, with room for the panel's title and runner axis.
 func isoPanelHeight(n int) vg.Length {
 	return vg.Length(n)*isoRowHeight + 1.1*vg.Inch
+}
+
+// isoPanelWidth gives each of n columns room for "denied" and for a
+// runner-and-host label broken over two lines, beside the probe names.
+func isoPanelWidth(n int) vg.Length {
+	return vg.Length(n)*0.95*vg.Inch + 2.1*vg.Inch
 }
 
 func (g *isoGrid) DataRange() (xmin, xmax, ymin, ymax float64) {
@@ -217,6 +250,7 @@ func isolationFigure(d *Data) (*Figure, string) {
 		p, g := isoPanel(d, s)
 		row = append(row, p)
 		f.panelH = max(f.panelH, isoPanelHeight(len(g.probes)))
+		f.panelW = max(f.panelW, isoPanelWidth(len(g.runners)))
 		for _, c := range s.Isolation.Cells {
 			cells++
 			if c.Mismatch {
@@ -234,7 +268,7 @@ func isolationFigure(d *Data) (*Figure, string) {
 		{"not run", swatch{notRunColor, cellLine}},
 		{"mismatch", swatch{color.White, mismatchLine}},
 	}
-	f.Caption = fmt.Sprintf("Each cell is one probe under one runner, coloured by the verdict the oracle outside the sandbox observed. "+
+	f.Caption = fmt.Sprintf("Each cell is one probe under one runner — a WASI runner once per WASI host, e.g. \"wasi (nswasi)\" — coloured by the verdict the oracle outside the sandbox observed. "+
 		"A thick black frame and \"!\" mark a mismatch: the oracle observed the opposite of the expected verdict "+
 		"(a cell tall enough also says \"expected …\"); grey cells could not run (their reasons are listed below). "+
 		"%d cells, %d mismatches, %d not run.", cells, mismatches, notRun)

@@ -20,14 +20,19 @@ type Source struct {
 	Dir       string
 	Bench     *results.Bench     // nil when the directory has no results.json
 	Isolation *results.Isolation // nil when it has no isolation.json
+	// Conformance is nil when the directory has no conformance.json.
+	Conformance *results.Conformance
 }
 
 // Env is the source's environment, from whichever file it has.
 func (s *Source) Env() results.Environment {
-	if s.Bench != nil {
+	switch {
+	case s.Bench != nil:
 		return s.Bench.Environment
+	case s.Isolation != nil:
+		return s.Isolation.Environment
 	}
-	return s.Isolation.Environment
+	return s.Conformance.Environment
 }
 
 // Data is every loaded source, in the order the directories were given.
@@ -35,8 +40,8 @@ type Data struct {
 	Sources []*Source
 }
 
-// Load reads each directory's results.json and isolation.json. A directory
-// with neither, or a file that is not a valid result file, is bad input.
+// Load reads each directory's results.json, isolation.json and
+// conformance.json. A directory with none of them, or a file that is not a valid result file, is bad input.
 func Load(dirs ...string) (*Data, error) {
 	if len(dirs) == 0 {
 		return nil, sandbox.BadInput("no result directory given")
@@ -76,8 +81,15 @@ func loadDir(dir string) (*Source, error) {
 	case !errors.Is(err, fs.ErrNotExist):
 		return nil, sandbox.BadInput("%v", err)
 	}
-	if s.Bench == nil && s.Isolation == nil {
-		return nil, sandbox.BadInput("%s: holds neither %s nor %s", dir, results.BenchFile, results.IsolationFile)
+	conf, err := results.LoadConformance(filepath.Join(dir, results.ConformanceFile))
+	switch {
+	case err == nil:
+		s.Conformance = conf
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, sandbox.BadInput("%v", err)
+	}
+	if s.Bench == nil && s.Isolation == nil && s.Conformance == nil {
+		return nil, sandbox.BadInput("%s: holds none of %s, %s, %s", dir, results.BenchFile, results.IsolationFile, results.ConformanceFile)
 	}
 	return s, nil
 }
@@ -110,6 +122,16 @@ func (d *Data) benches() []*Source {
 	var out []*Source
 	for _, s := range d.Sources {
 		if s.Bench != nil {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (d *Data) conformances() []*Source {
+	var out []*Source
+	for _, s := range d.Sources {
+		if s.Conformance != nil {
 			out = append(out, s)
 		}
 	}

@@ -103,7 +103,10 @@ func (g *grouped) Plot(c draw.Canvas, p *plot.Plot) {
 			}
 			top := trY(v)
 			if g.dots {
+				// The whisker first, so that it does not hide the marker.
+				g.whisker(c, trY, s, grp, x, half)
 				c.DrawGlyph(st.glyphStyle(), vg.Point{X: x, Y: top})
+				continue
 			} else {
 				r := vg.Rectangle{Min: vg.Point{X: x - half*0.92, Y: base}, Max: vg.Point{X: x + half*0.92, Y: top}}
 				c.FillPolygon(st.color, c.ClipPolygonY(rectPoints(r)))
@@ -116,13 +119,18 @@ func (g *grouped) Plot(c draw.Canvas, p *plot.Plot) {
 				}
 				c.DrawGlyph(markerOnBar(st), vg.Point{X: x, Y: my})
 			}
-			if lo, hi := g.lo[s][grp], g.hi[s][grp]; !math.IsNaN(lo) && hi > lo {
-				yl, yh := trY(lo), trY(hi)
-				cap := half * 0.5
-				c.StrokeLines(whisker, c.ClipLinesY([]vg.Point{{X: x, Y: yl}, {X: x, Y: yh}},
-					[]vg.Point{{X: x - cap, Y: yl}, {X: x + cap, Y: yl}}, []vg.Point{{X: x - cap, Y: yh}, {X: x + cap, Y: yh}})...)
-			}
+			g.whisker(c, trY, s, grp, x, half)
 		}
+	}
+}
+
+// whisker draws one value's confidence interval, if it has one.
+func (g *grouped) whisker(c draw.Canvas, trY func(float64) vg.Length, s, grp int, x, half vg.Length) {
+	if lo, hi := g.lo[s][grp], g.hi[s][grp]; !math.IsNaN(lo) && hi > lo {
+		yl, yh := trY(lo), trY(hi)
+		cap := half * 0.5
+		c.StrokeLines(whisker, c.ClipLinesY([]vg.Point{{X: x, Y: yl}, {X: x, Y: yh}},
+			[]vg.Point{{X: x - cap, Y: yl}, {X: x + cap, Y: yl}}, []vg.Point{{X: x - cap, Y: yh}, {X: x + cap, Y: yh}})...)
 	}
 }
 

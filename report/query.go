@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/nswasi/nswasi/internal/results"
+	"github.com/nswasi/nswasi/sandbox/runners"
 )
 
 // runsOf returns the source's measured runs of one scenario: the untraced
@@ -162,9 +163,19 @@ func summary(r results.Run) results.Summary { return results.Summarize(r.Reps) }
 // ordered returns the distinct values of key over runs: the names in order
 // first, then any others sorted.
 func ordered(runs []results.Run, key func(results.Run) string, order []string) []string {
-	seen := map[string]bool{}
+	var names []string
 	for _, r := range runs {
-		seen[key(r)] = true
+		names = append(names, key(r))
+	}
+	return orderedNames(names, order)
+}
+
+// orderedNames returns the distinct names: those in order first, in its
+// order, then any others sorted.
+func orderedNames(names []string, order []string) []string {
+	seen := map[string]bool{}
+	for _, n := range names {
+		seen[n] = true
 	}
 	var out []string
 	for _, o := range order {
@@ -181,7 +192,10 @@ func ordered(runs []results.Run, key func(results.Run) string, order []string) [
 	return append(out, rest...)
 }
 
-func runnerOf(r results.Run) string { return r.Runner }
+// runnerOf is the run's runner as the report names it: with its WASI
+// host, e.g. "wasi (nswasi)". A runner-and-host is the report's unit: two
+// hosts are two series, two columns, two cases in a finding.
+func runnerOf(r results.Run) string { return r.Label() }
 func modeOf(r results.Run) string   { return r.Mode }
 
 func runnersIn(runs []results.Run) []string { return ordered(runs, runnerOf, runnerOrder) }
@@ -209,7 +223,36 @@ func allRuns(d *Data, scenario string) []results.Run {
 	return out
 }
 
-func isWASIRunner(name string) bool { return name == "wasi" || name == "wasi+netns" }
+// isWASIRunner reports whether a runner, or a runner-and-host label, runs
+// a .wasm module, as the runner registry says.
+func isWASIRunner(name string) bool {
+	i, known := runners.Lookup(runnerName(name))
+	return known && i.Wasm
+}
+
+// wasiLabelsIn lists the runner-and-host labels of the WASI runs, in the
+// report's order.
+func wasiLabelsIn(runs []results.Run) []string {
+	var out []string
+	for _, l := range runnersIn(runs) {
+		if isWASIRunner(l) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// nativeCounterpart is the native runner a WASI runner is measured against:
+// the one that differs from it by WASI alone. wasi runs its host process
+// as a plain child, like native; wasi+netns runs it in a network namespace
+// set up as netns sets up its guest's. Ratios to native always pair them
+// so, so that the network namespace's own cost does not count as WASI's.
+func nativeCounterpart(runner string) string {
+	if runner == "wasi+netns" {
+		return "netns"
+	}
+	return "native"
+}
 
 // humanBytes formats a message size: 64 B, 1 KiB, 128 KiB, 1 MiB.
 func humanBytes(n int) string {
@@ -223,10 +266,11 @@ func humanBytes(n int) string {
 	}
 }
 
-// find returns the run with these coordinates, if any.
+// find returns the run with these coordinates, if any; runner is a
+// runner-and-host label (a native runner's label is its name).
 func find(runs []results.Run, runner, mode string, size int) (results.Run, bool) {
 	for _, r := range runs {
-		if r.Runner == runner && r.Mode == mode && r.Size == size {
+		if r.Label() == runner && r.Mode == mode && r.Size == size {
 			return r, true
 		}
 	}

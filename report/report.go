@@ -69,6 +69,7 @@ func build(d *Data, figs []*Figure, skipped []Skipped) *document {
 			doc.warn("PARTIAL isolation results from %s: the run was interrupted before every cell ran.", s.Label)
 		}
 	}
+	// The conformance section warns of a partial conformance run itself.
 	environmentSection(doc, d)
 	methodSection(doc, d)
 	doc.h(2, "Findings")
@@ -84,6 +85,7 @@ func build(d *Data, figs []*Figure, skipped []Skipped) *document {
 		doc.p("%s: not drawn: %s.", s.Title, s.Reason)
 	}
 	isolationSection(doc, d)
+	conformanceSection(doc, d)
 	errorsSection(doc, d)
 	runsSection(doc, d)
 	return doc
@@ -123,6 +125,16 @@ func environmentSection(doc *document, d *Data) {
 			}
 			t := s.Isolation.Environment.Time.UTC().Format("2006-01-02 15:04 MST")
 			if s.Isolation.Partial {
+				t += " (PARTIAL)"
+			}
+			return t
+		}},
+		{"conformance run", func(s *Source) string {
+			if s.Conformance == nil {
+				return "none"
+			}
+			t := s.Conformance.Environment.Time.UTC().Format("2006-01-02 15:04 MST")
+			if s.Conformance.Partial {
 				t += " (PARTIAL)"
 			}
 			return t
@@ -209,6 +221,11 @@ func sortedKeys[V any](m map[string]V) []string {
 // ratioSection is the WASI/native throughput ratio per host, direction, mode and size.
 func ratioSection(doc *document, d *Data) {
 	var rows [][]string
+	var every []results.Run
+	for _, s := range d.benches() {
+		every = append(every, runsOf(s, "stream")...)
+	}
+	wasiCols := wasiLabelsIn(every)
 	for _, s := range d.benches() {
 		all := runsOf(s, "stream")
 		all = onlyVariant(all, mainVariant(all))
@@ -216,23 +233,27 @@ func ratioSection(doc *document, d *Data) {
 			runs := onlyDirection(all, dir)
 			for _, m := range modesIn(runs) {
 				for _, sz := range sizesIn(runs) {
-					nat, found := find(runs, "native", m, sz)
-					if !found || !ok(nat) {
-						continue
-					}
 					row := []string{s.Label, dirCell(dir), m, humanBytes(sz)}
-					for _, wr := range []string{"wasi", "wasi+netns"} {
+					shown := false
+					for _, wr := range wasiCols {
+						nat, natFound := find(runs, nativeCounterpart(runnerName(wr)), m, sz)
 						w, found := find(runs, wr, m, sz)
 						switch {
 						case !found:
 							row = append(row, "no run")
 						case !ok(w):
 							row = append(row, "failed")
+							shown = true
+						case !natFound || !ok(nat):
+							row = append(row, "no "+nativeCounterpart(w.Runner))
 						default:
 							row = append(row, ratioCell(summary(w).Mean/summary(nat).Mean))
+							shown = true
 						}
 					}
-					rows = append(rows, row)
+					if shown {
+						rows = append(rows, row)
+					}
 				}
 			}
 		}
@@ -241,9 +262,20 @@ func ratioSection(doc *document, d *Data) {
 		return
 	}
 	doc.h(2, "WASI / native stream throughput")
-	doc.p("Mean throughput of each WASI runner divided by the native runner's (untraced runs), per direction " +
+	doc.p("Mean throughput of each WASI runner, on each WASI host, divided by the mean of its native counterpart in the same results " +
+		"(wasi by native, wasi+netns by netns, so the network namespace's own cost is not counted as WASI's; untraced runs), per direction " +
 		"(in = driver → guest, out = guest → driver), I/O mode and message size (1.00 = as fast as native).")
-	doc.table([]string{"host", "direction", "mode", "size", "wasi / native", "wasi+netns / native"}, rows)
+	head := []string{"host", "direction", "mode", "size"}
+	for _, wr := range wasiCols {
+		head = append(head, wr+" / "+nativeCounterpart(runnerName(wr)))
+	}
+	doc.table(head, rows)
+}
+
+// runnerName is the runner of a runner-and-host label.
+func runnerName(label string) string {
+	r, _, _ := strings.Cut(label, " (")
+	return r
 }
 
 // ratioCell shows two decimals, or two significant digits below 0.1 so a
@@ -279,10 +311,10 @@ func isolationSection(doc *document, d *Data) {
 		var mism, notRun [][]string
 		for _, c := range s.Isolation.Cells {
 			if c.Mismatch {
-				mism = append(mism, []string{c.Probe, c.Runner, c.Expected, c.Observed, c.Rationale, c.Evidence})
+				mism = append(mism, []string{c.Probe, c.Label(), c.Expected, c.Observed, c.Rationale, c.Evidence})
 			}
 			if c.Observed == "" {
-				notRun = append(notRun, []string{c.Probe, c.Runner, c.Reason})
+				notRun = append(notRun, []string{c.Probe, c.Label(), c.Reason})
 			}
 		}
 		ran, _ := cellCounts(s.Isolation)
@@ -299,6 +331,7 @@ func isolationSection(doc *document, d *Data) {
 			doc.p("%s: %d cell(s) could not run:", s.Label, len(notRun))
 			doc.table([]string{"probe", "runner", "reason"}, notRun)
 		}
+		isolationMatrixTable(doc, s)
 		var rows [][]string
 		for _, p := range s.Isolation.Probes {
 			rows = append(rows, []string{p.Name, p.Category, p.Description, p.Concept})
@@ -307,12 +340,40 @@ func isolationSection(doc *document, d *Data) {
 	}
 }
 
+// isolationMatrixTable is the matrix figure as a table: probes down, one
+// column per runner-and-host, the observed verdict in each cell and, where
+// it differs from the expected one, "!" and the expectation.
+func isolationMatrixTable(doc *document, s *Source) {
+	g := newIsoGrid(s.Isolation)
+	head := append([]string{"probe (" + s.Label + ")"}, g.runners...)
+	var rows [][]string
+	for _, probe := range g.probes {
+		row := []string{probe}
+		for _, col := range g.runners {
+			c, found := g.cells[[2]string{probe, col}]
+			switch {
+			case !found:
+				row = append(row, "no cell")
+			case c.Observed == "":
+				row = append(row, "not run")
+			case c.Mismatch:
+				row = append(row, c.Observed+" ! (expected "+c.Expected+")")
+			default:
+				row = append(row, c.Observed)
+			}
+		}
+		rows = append(rows, row)
+	}
+	doc.p("%s: observed verdicts, one column per runner and WASI host (\"!\" marks a verdict other than the expected one):", s.Label)
+	doc.table(head, rows)
+}
+
 func errorsSection(doc *document, d *Data) {
 	var rows [][]string
 	for _, s := range d.benches() {
 		for _, r := range s.Bench.Runs {
 			if r.Error != "" {
-				rows = append(rows, []string{s.Label, scenarioName(r), r.Runner, r.Mode, sizeCell(r), tracedCell(r), fmt.Sprint(len(r.Reps)),
+				rows = append(rows, []string{s.Label, scenarioName(r), r.Label(), r.Mode, sizeCell(r), tracedCell(r), fmt.Sprint(len(r.Reps)),
 					conciseError(r.Error)})
 			}
 		}
@@ -346,7 +407,7 @@ func runsSection(doc *document, d *Data) {
 			if sm.N > 1 {
 				ci = fmt.Sprintf("%s – %s", num(sm.CILow), num(sm.CIHigh))
 			}
-			rows = append(rows, []string{s.Label, scenarioName(r), r.Runner, r.Mode, sizeCell(r), fmt.Sprint(r.Conns), r.Engine, tracedCell(r),
+			rows = append(rows, []string{s.Label, scenarioName(r), r.Label(), r.Mode, sizeCell(r), fmt.Sprint(r.Conns), r.Engine, tracedCell(r),
 				r.Metric + " (" + r.Unit + ")", fmt.Sprint(sm.N), num(sm.Median), num(sm.Mean), ci})
 		}
 	}

@@ -19,8 +19,8 @@ import (
 )
 
 // allFigures are the figures the two-host fixture must produce.
-var allFigures = []string{"throughput", "latency-rr", "latency-http", "cpu-per-gb", "cpu-per-1k-requests", "idle-cpu",
-	"hostcalls-per-message", "poll-oneoff-time", "spurious-readiness", "isolation-matrix", "fidelity-iperf3"}
+var allFigures = []string{"throughput", "wasi-hosts-vs-native", "latency-rr", "latency-http", "cpu-per-gb", "cpu-per-1k-requests", "idle-cpu",
+	"hostcalls-per-message", "poll-oneoff-cost", "spurious-readiness", "isolation-matrix", "fidelity-iperf3"}
 
 func TestReportFromFixtures(t *testing.T) {
 	d, err := Load("testdata/hostA", "testdata/hostB")

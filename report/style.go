@@ -2,8 +2,11 @@ package report
 
 import (
 	"image/color"
+	"math"
 
+	"github.com/nswasi/nswasi/internal/results"
 	"github.com/nswasi/nswasi/sandbox/runners"
+	"github.com/nswasi/nswasi/wasirun"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -11,33 +14,111 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 )
 
-// okabeIto is the Okabe-Ito palette (Okabe & Ito 2008), chosen because its
-// colours stay distinct under the common colour-vision deficiencies. Black
-// is left out: it is used for axes, text and mismatch marks.
-var okabeIto = []color.RGBA{
-	{0x00, 0x72, 0xB2, 0xff}, // blue
-	{0xE6, 0x9F, 0x00, 0xff}, // orange
-	{0x00, 0x9E, 0x73, 0xff}, // bluish green
-	{0xCC, 0x79, 0xA7, 0xff}, // reddish purple
-	{0xD5, 0x5E, 0x00, 0xff}, // vermillion
-	{0x56, 0xB4, 0xE9, 0xff}, // sky blue
-	{0xF0, 0xE4, 0x42, 0xff}, // yellow
+// palette holds the series colours. The first seven are the Okabe-Ito
+// palette (Okabe & Ito 2008), whose colours stay distinct under the common
+// colour-vision deficiencies; black is left out, it is used for axes, text
+// and mismatch marks. They are ordered so that the runner-and-host series
+// keep the colours the runners had before there were two WASI hosts
+// (native blue, netns orange, wasi and wasi+netns on wazero reddish purple
+// and vermillion), and so that the pale yellow goes to netns+fw, which the
+// benchmarks leave out by default. The four after them are from Paul Tol's
+// "muted" scheme, also safe for colour-vision deficiencies: slots for a
+// runner or host added later, before colours repeat.
+var palette = []color.RGBA{
+	{0x00, 0x72, 0xB2, 0xff}, // blue: native
+	{0xE6, 0x9F, 0x00, 0xff}, // orange: netns
+	{0xF0, 0xE4, 0x42, 0xff}, // yellow: netns+fw
+	{0xCC, 0x79, 0xA7, 0xff}, // reddish purple: wasi (wazero)
+	{0x00, 0x9E, 0x73, 0xff}, // bluish green: wasi (nswasi)
+	{0xD5, 0x5E, 0x00, 0xff}, // vermillion: wasi+netns (wazero)
+	{0x56, 0xB4, 0xE9, 0xff}, // sky blue: wasi+netns (nswasi)
+	{0x33, 0x22, 0x88, 0xff}, // indigo
+	{0x88, 0x22, 0x55, 0xff}, // wine
+	{0x99, 0x99, 0x33, 0xff}, // olive
+	{0x11, 0x77, 0x33, 0xff}, // green
 }
 
 // Every series also gets its own marker and dash pattern, so a figure
-// printed in greyscale still tells the series apart.
+// printed in greyscale still tells the series apart. The glyphs are as many
+// as the palette's colours, so no two of the first len(palette) series
+// share a marker either; the seven runner-and-hosts get solid shapes (a
+// thin outline vanishes under a confidence whisker): wasi a triangle up
+// (wazero) and a diamond (nswasi), wasi+netns a triangle down and a
+// diamond with a hole.
 var (
-	seriesGlyphs = []draw.GlyphDrawer{draw.CircleGlyph{}, draw.SquareGlyph{}, draw.TriangleGlyph{}, draw.PyramidGlyph{},
-		draw.RingGlyph{}, draw.BoxGlyph{}, draw.CrossGlyph{}}
-	seriesDashes = [][]vg.Length{nil, {vg.Points(6), vg.Points(3)}, {vg.Points(2), vg.Points(2)},
-		{vg.Points(8), vg.Points(3), vg.Points(2), vg.Points(3)}, {vg.Points(12), vg.Points(4)}, {vg.Points(1), vg.Points(4)},
-		{vg.Points(4), vg.Points(2), vg.Points(1), vg.Points(2)}}
+	seriesGlyphs = []draw.GlyphDrawer{draw.CircleGlyph{}, draw.BoxGlyph{}, draw.CrossGlyph{}, polyGlyph{3, 0},
+		polyGlyph{4, 0}, polyGlyph{3, math.Pi}, hollowGlyph{polyGlyph{4, 0}}, draw.PlusGlyph{}, hollowGlyph{polyGlyph{3, 0}},
+		hollowGlyph{draw.BoxGlyph{}}, polyGlyph{5, 0}}
+	seriesDashes = [][]vg.Length{nil, {vg.Points(6), vg.Points(3)}, {vg.Points(1), vg.Points(4)}, {vg.Points(2), vg.Points(2)},
+		{vg.Points(4), vg.Points(2), vg.Points(1), vg.Points(2)}, {vg.Points(8), vg.Points(3), vg.Points(2), vg.Points(3)},
+		{vg.Points(12), vg.Points(4)}, {vg.Points(3), vg.Points(5)}, {vg.Points(10), vg.Points(2), vg.Points(2), vg.Points(2)},
+		{vg.Points(5), vg.Points(5)}, {vg.Points(14), vg.Points(3), vg.Points(3), vg.Points(3)}}
 )
 
-// runnerOrder fixes each runner's position, so a runner has the same colour
-// and marker in every figure. It is the runner registry's order: a runner
-// added there gets its own slot here without a second list to keep in step.
-var runnerOrder = runners.Names()
+// polyGlyph is a filled regular polygon with one corner up, turned by
+// rot: 3 sides is a triangle, 4 a diamond.
+type polyGlyph struct {
+	sides int
+	rot   float64
+}
+
+func (g polyGlyph) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point) {
+	r := sty.Radius * 1.25 // a polygon inside the circle of radius r looks smaller than the circle
+	var pts []vg.Point
+	for i := range g.sides {
+		a := math.Pi/2 + g.rot + 2*math.Pi*float64(i)/float64(g.sides)
+		pts = append(pts, vg.Point{X: pt.X + r*vg.Length(math.Cos(a)), Y: pt.Y + r*vg.Length(math.Sin(a))})
+	}
+	c.FillPolygon(sty.Color, pts)
+}
+
+// hollowGlyph draws a filled glyph with a white hole: a thick outline.
+type hollowGlyph struct{ inner draw.GlyphDrawer }
+
+func (g hollowGlyph) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point) {
+	g.inner.DrawGlyph(c, sty, pt)
+	hole := sty
+	hole.Color, hole.Radius = color.White, sty.Radius*0.55
+	g.inner.DrawGlyph(c, hole, pt)
+}
+
+// seriesOrder is every runner-and-host label a result can carry, in the
+// order that fixes each one's colour and marker, so a runner-and-host is
+// drawn alike in every figure: the runner registry's order, each WASI
+// runner once per WASI host. A runner or host added to the registry gets
+// its own slot here without a second list to keep in step.
+var seriesOrder = runnerHostLabels()
+
+// runnerOrder is seriesOrder under its older name: the order of runners,
+// with the WASI ones labelled by host, on every axis and in every table.
+var runnerOrder = seriesOrder
+
+func runnerHostLabels() []string {
+	var out []string
+	for _, r := range runners.All {
+		if !r.Wasm {
+			out = append(out, results.Label(r.Name, ""))
+			continue
+		}
+		for _, h := range wasirun.WASIHosts {
+			out = append(out, results.Label(r.Name, h))
+		}
+	}
+	return out
+}
+
+// seriesSlot is the fixed slot of a runner-and-host label, or -1 for a
+// name that is not one (a host call, a tool). A WASI runner without a host
+// is a result from before there were two: its host was wazero's.
+func seriesSlot(name string) int {
+	if k := indexOf(seriesOrder, name); k >= 0 {
+		return k
+	}
+	if i, known := runners.Lookup(name); known && i.Wasm {
+		return indexOf(seriesOrder, results.Label(name, wasirun.HostWazero))
+	}
+	return -1
+}
 
 // modeOrder is the order of I/O modes on every axis.
 var modeOrder = []string{"blocking", "nonblocking", "poll", "netpoll"}
@@ -50,17 +131,31 @@ type seriesStyle struct {
 	dash  []vg.Length
 }
 
+// styleAt is slot i's style. Past the palette, colours and markers
+// repeat, but with another dash pattern for each round, so the lookup is
+// total and two series never look exactly alike.
 func styleAt(name string, i int) seriesStyle {
-	return seriesStyle{name: name, color: okabeIto[i%len(okabeIto)], glyph: seriesGlyphs[i%len(seriesGlyphs)],
-		dash: seriesDashes[i%len(seriesDashes)]}
+	round := i / len(palette)
+	return seriesStyle{name: name, color: palette[i%len(palette)], glyph: seriesGlyphs[i%len(seriesGlyphs)],
+		dash: seriesDashes[(i+round)%len(seriesDashes)]}
 }
 
-// stylesFor gives each name a style; known runners keep their fixed slot.
+// styleOf is the style of one runner-and-host label wherever it is drawn,
+// and ok is false for a name that is not one.
+func styleOf(label string) (s seriesStyle, ok bool) {
+	if k := seriesSlot(label); k >= 0 {
+		return styleAt(label, k), true
+	}
+	return seriesStyle{}, false
+}
+
+// stylesFor gives each name a style: runner-and-host labels keep their
+// fixed slot, other names (host calls, tools) take the free ones in order.
 func stylesFor(names []string) []seriesStyle {
 	out := make([]seriesStyle, len(names))
 	used := map[int]bool{}
 	for i, n := range names {
-		if k := indexOf(runnerOrder, n); k >= 0 {
+		if k := seriesSlot(n); k >= 0 {
 			out[i] = styleAt(n, k)
 			used[k] = true
 		}

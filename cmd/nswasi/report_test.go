@@ -49,3 +49,30 @@ func TestReportCommand(t *testing.T) {
 		t.Errorf("compare output:\n%s", msg)
 	}
 }
+
+// TestReportMergesHosts merges a version-1 directory (WASI on wazero only)
+// with a version-2 one holding both WASI hosts and a conformance.json, as
+// a user would: both hosts are columns and series of their own.
+func TestReportMergesHosts(t *testing.T) {
+	a, b := filepath.Join("..", "..", "report", "testdata", "hostA"), filepath.Join("..", "..", "report", "testdata", "twohosts")
+	out := filepath.Join(t.TempDir(), "merged")
+	if msg, err := exec.Command(nswasi, "report", a, b, "--out", out).CombinedOutput(); err != nil {
+		t.Fatalf("nswasi report: %v\n%s", err, msg)
+	}
+	for _, f := range []string{"plots/wasi-hosts-vs-native.png", "plots/poll-oneoff-cost.png", "plots/isolation-matrix.png"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("missing %s: %v", f, err)
+		}
+	}
+	md, err := os.ReadFile(filepath.Join(out, "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| probe (fixture-host-a) | native | netns | wasi (wazero) | wasi+netns (wazero) |",
+		"| probe (fixture-two-hosts) | native | netns | wasi (wazero) | wasi (nswasi) | wasi+netns (wazero) | wasi+netns (nswasi) |",
+		"## WASI conformance"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("report.md lacks %q", want)
+		}
+	}
+}
