@@ -80,11 +80,32 @@ type Namespace struct {
 	HostAddr, PeerAddr netip.Prefix
 
 	handle netns.NsHandle
-	rec    *registry
+	// rec is set once this Namespace's record is claimed; ownNetns and
+	// ownLink once it has (perhaps half) made the namespace and the veth.
+	// Close removes only what they name, never a namesake of another owner.
+	rec               *registry
+	ownNetns, ownLink bool
 }
 
-// New creates a namespace. On error nothing it created is left behind.
-func New(opts Options) (ns *Namespace, err error) {
+// idTries bounds how often New draws a fresh ID after finding one taken.
+const idTries = 16
+
+// New creates a namespace. On error nothing it created is left behind, and
+// nothing it did not create is touched: an ID that a record or a kernel
+// object already carries is detected before or while the object is
+// created, and New draws another.
+func New(opts Options) (*Namespace, error) {
+	for range idTries {
+		ns, err := create(opts)
+		if errors.Is(err, errTaken) {
+			continue
+		}
+		return ns, err
+	}
+	return nil, fmt.Errorf("create network namespace: %d IDs in a row were taken", idTries)
+}
+
+func create(opts Options) (ns *Namespace, err error) {
 	reg := &registry{dir: opts.stateDir()}
 	id, err := newID()
 	if err != nil {
@@ -95,15 +116,16 @@ func New(opts Options) (ns *Namespace, err error) {
 		HostLink: Prefix + id + "h",
 		PeerLink: Prefix + id + "g",
 		handle:   netns.None(),
-		rec:      reg,
 	}
-	// The record is written, under the allocation lock, before any object
+	// The record is claimed, under the allocation lock, before any object
 	// exists, so that a kill at any later point leaves something that
-	// `nswasi clean` can find and attribute.
+	// `nswasi clean` can find and attribute; claiming fails, writing
+	// nothing, if the ID is taken.
 	subnet, err := reg.allocate(Record{ID: id, Netns: ns.Name, Links: []string{ns.HostLink}}, opts.pool())
 	if err != nil {
 		return nil, err
 	}
+	ns.rec = reg
 	ns.HostAddr = netip.PrefixFrom(subnet.Addr().Next(), subnet.Bits())
 	ns.PeerAddr = netip.PrefixFrom(ns.HostAddr.Addr().Next(), subnet.Bits())
 	defer func() {
@@ -117,6 +139,12 @@ func New(opts Options) (ns *Namespace, err error) {
 	err = onFreshThread(func() error {
 		h, err := netns.NewNamed(ns.Name)
 		ns.handle = h
+		if errors.Is(err, os.ErrExist) {
+			// Someone else's, made since allocate looked: not ours to remove.
+			return fmt.Errorf("create network namespace %s: %w", ns.Name, errTaken)
+		}
+		// Any other failure may have left our half-made mount point.
+		ns.ownNetns = true
 		if err != nil {
 			return fmt.Errorf("create network namespace %s: %w", ns.Name, err)
 		}
@@ -132,8 +160,12 @@ func New(opts Options) (ns *Namespace, err error) {
 		PeerNamespace: netlink.NsFd(int(ns.handle)),
 	}
 	if err := netlink.LinkAdd(veth); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return ns, fmt.Errorf("create veth %s: %w", ns.HostLink, errTaken)
+		}
 		return ns, fmt.Errorf("create veth %s: %w", ns.HostLink, err)
 	}
+	ns.ownLink = true
 	if err := netlink.AddrAdd(veth, &netlink.Addr{IPNet: ipnet(ns.HostAddr)}); err != nil {
 		return ns, fmt.Errorf("address %s on %s: %w", ns.HostAddr, ns.HostLink, err)
 	}
@@ -203,18 +235,22 @@ func (ns *Namespace) Spawn(fn func()) error {
 // longer reachable or named.
 func (ns *Namespace) Close() error {
 	var errs []error
-	if l, err := netlink.LinkByName(ns.HostLink); err == nil {
-		if err := netlink.LinkDel(l); err != nil {
-			errs = append(errs, fmt.Errorf("delete %s: %w", ns.HostLink, err))
+	if ns.ownLink {
+		if l, err := netlink.LinkByName(ns.HostLink); err == nil {
+			if err := netlink.LinkDel(l); err != nil {
+				errs = append(errs, fmt.Errorf("delete %s: %w", ns.HostLink, err))
+			}
 		}
 	}
 	if ns.handle.IsOpen() {
 		ns.handle.Close()
 	}
-	if err := deleteNamed(ns.Name); err != nil {
-		errs = append(errs, err)
+	if ns.ownNetns {
+		if err := deleteNamed(ns.Name); err != nil {
+			errs = append(errs, err)
+		}
 	}
-	if len(errs) == 0 {
+	if len(errs) == 0 && ns.rec != nil {
 		// Keep the record if anything is left, so that clean can retry.
 		errs = append(errs, ns.rec.remove(strings.TrimPrefix(ns.Name, Prefix)))
 	}
@@ -250,7 +286,10 @@ func onFreshThread(fn func() error) error {
 	return <-errc
 }
 
-func newID() (string, error) {
+// newID picks a namespace ID; tests replace it to force collisions.
+var newID = randomID
+
+func randomID() (string, error) {
 	var b [3]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", err

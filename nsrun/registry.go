@@ -91,6 +91,34 @@ func (r *registry) write(rec Record) error {
 	return os.Rename(tmp, path)
 }
 
+// errTaken says an ID is already claimed, by a record or a kernel object.
+var errTaken = errors.New("id taken")
+
+// claim writes rec as a new record and fails with errTaken if a record
+// with its ID exists. The record is written whole to a temporary file and
+// then hard-linked into place: link(2) never replaces a file, so two
+// claims of one ID cannot both succeed and a reader never sees half a
+// record.
+func (r *registry) claim(rec Record) error {
+	b, err := json.MarshalIndent(rec, "", "  ")
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(r.recordsDir(), rec.ID+".json")
+	tmp := fmt.Sprintf("%s.tmp-%d", path, os.Getpid())
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return err
+	}
+	defer os.Remove(tmp)
+	if err := os.Link(tmp, path); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return errTaken
+		}
+		return err
+	}
+	return nil
+}
+
 func (r *registry) remove(id string) error {
 	err := os.Remove(filepath.Join(r.recordsDir(), id+".json"))
 	if errors.Is(err, os.ErrNotExist) {
@@ -100,9 +128,14 @@ func (r *registry) remove(id string) error {
 }
 
 // allocate picks the first /30 of pool that overlaps no address on this
-// host and no subnet in any record, and writes rec with it.
+// host and no subnet in any record, and claims rec with it. It fails with
+// errTaken, having written nothing, if rec's ID is claimed already or a
+// kernel object carries one of its names.
 func (r *registry) allocate(rec Record, pool netip.Prefix) (subnet netip.Prefix, err error) {
 	err = r.locked(func() error {
+		if nameInUse(rec) {
+			return errTaken
+		}
 		recs, err := r.load()
 		if err != nil {
 			return err
@@ -137,7 +170,7 @@ func (r *registry) allocate(rec Record, pool netip.Prefix) (subnet netip.Prefix,
 				rec.PID = os.Getpid()
 				rec.PIDStart, _ = processStart(rec.PID)
 				rec.Created = time.Now().UTC()
-				return r.write(rec)
+				return r.claim(rec)
 			}
 			next := cand.Addr()
 			for range 4 {
@@ -151,6 +184,21 @@ func (r *registry) allocate(rec Record, pool netip.Prefix) (subnet netip.Prefix,
 		return fmt.Errorf("no free /30 left in %s", pool)
 	})
 	return subnet, err
+}
+
+// nameInUse says whether a kernel object already carries one of rec's
+// names. It only saves a doomed attempt: another state directory's owner
+// may take a name just after, which New detects when the create fails.
+func nameInUse(rec Record) bool {
+	if _, err := os.Lstat(filepath.Join("/run/netns", rec.Netns)); err == nil {
+		return true
+	}
+	for _, l := range rec.Links {
+		if _, err := netlink.LinkByName(l); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // processStart reads a process's start time in clock ticks since boot.
