@@ -43,12 +43,19 @@ var DefaultPool = netip.MustParsePrefix("198.18.0.0/16")
 // DefaultStateDir holds the records of what nswasi created.
 const DefaultStateDir = "/run/nswasi"
 
+// StateDirEnv, when set, replaces DefaultStateDir for every command of
+// this process. Tests set it so that `nswasi clean` judges only the
+// records of the nswasi processes they started, on a machine where others
+// run nswasi too.
+const StateDirEnv = "NSWASI_STATE_DIR"
+
 // Options configure namespace creation.
 type Options struct {
 	// Pool is the range namespace subnets are carved from, one /30 each.
 	// Zero means DefaultPool.
 	Pool netip.Prefix
-	// StateDir holds records and the allocation lock. Empty means DefaultStateDir.
+	// StateDir holds records and the allocation lock. Empty means
+	// $NSWASI_STATE_DIR, or DefaultStateDir if that is not set.
 	StateDir string
 	// Shape sets link conditions on the veth; the zero value sets none.
 	Shape Shape
@@ -64,6 +71,9 @@ func (o Options) pool() netip.Prefix {
 func (o Options) stateDir() string {
 	if o.StateDir != "" {
 		return o.StateDir
+	}
+	if d := os.Getenv(StateDirEnv); d != "" {
+		return d
 	}
 	return DefaultStateDir
 }

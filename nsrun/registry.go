@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nswasi/nswasi/sandbox"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
@@ -21,10 +22,14 @@ import (
 // if a record names it, the name has the nswasi prefix, and the process
 // that wrote the record is gone.
 type Record struct {
-	ID       string    `json:"id"`
-	Netns    string    `json:"netns"`
-	Links    []string  `json:"links"`
-	Subnet   string    `json:"subnet"`
+	ID     string   `json:"id"`
+	Netns  string   `json:"netns"`
+	Links  []string `json:"links"`
+	Subnet string   `json:"subnet"`
+	// Cgroup names the cgroup, under the cgroup v2 root, that holds a
+	// native guest and its descendants (a record of its own, without
+	// Netns, Links and Subnet).
+	Cgroup   string    `json:"cgroup,omitempty"`
 	PID      int       `json:"pid"`
 	PIDStart uint64    `json:"pid_start"` // /proc/PID/stat starttime: tells a reused pid apart
 	Created  time.Time `json:"created"`
@@ -186,12 +191,35 @@ func (r *registry) allocate(rec Record, pool netip.Prefix) (subnet netip.Prefix,
 	return subnet, err
 }
 
+// reserve claims rec, which needs no subnet, for this process. It fails
+// with errTaken, having written nothing, as allocate does.
+func (r *registry) reserve(rec Record) error {
+	return r.locked(func() error {
+		if nameInUse(rec) {
+			return errTaken
+		}
+		rec.PID = os.Getpid()
+		rec.PIDStart, _ = processStart(rec.PID)
+		rec.Created = time.Now().UTC()
+		return r.claim(rec)
+	})
+}
+
 // nameInUse says whether a kernel object already carries one of rec's
 // names. It only saves a doomed attempt: another state directory's owner
 // may take a name just after, which New detects when the create fails.
 func nameInUse(rec Record) bool {
-	if _, err := os.Lstat(filepath.Join("/run/netns", rec.Netns)); err == nil {
-		return true
+	if rec.Netns != "" {
+		if _, err := os.Lstat(filepath.Join("/run/netns", rec.Netns)); err == nil {
+			return true
+		}
+	}
+	if rec.Cgroup != "" {
+		if root := sandbox.CgroupRoot(); root != "" {
+			if _, err := os.Lstat(filepath.Join(root, rec.Cgroup)); err == nil {
+				return true
+			}
+		}
 	}
 	for _, l := range rec.Links {
 		if _, err := netlink.LinkByName(l); err == nil {
@@ -251,16 +279,37 @@ func Clean(opts Options) (CleanReport, error) {
 		known := map[string]bool{}
 		var errs []error
 		for _, rec := range recs {
-			objs := append([]string{"netns " + rec.Netns}, prefixed("link ", rec.Links)...)
-			for _, l := range rec.Links {
-				known["link "+l] = true
+			var objs []string
+			if rec.Netns != "" {
+				objs = append(objs, "netns "+rec.Netns)
 			}
-			known["netns "+rec.Netns] = true
+			objs = append(objs, prefixed("link ", rec.Links)...)
+			if rec.Cgroup != "" {
+				objs = append(objs, "cgroup "+rec.Cgroup)
+			}
+			for _, o := range objs {
+				known[o] = true
+			}
 			if rec.ownerAlive() {
 				rep.InUse = append(rep.InUse, objs...)
 				continue
 			}
 			var failed bool
+			// The guest's processes first: they may hold the namespace.
+			// Everything in a recorded, prefixed cgroup of a dead owner
+			// was started there by nswasi: a guest and its descendants.
+			if root := sandbox.CgroupRoot(); rec.Cgroup != "" && strings.HasPrefix(rec.Cgroup, Prefix) && root != "" &&
+				!strings.ContainsAny(rec.Cgroup, "/") {
+				path := filepath.Join(root, rec.Cgroup)
+				if _, err := os.Stat(path); err == nil {
+					if err := sandbox.KillCgroup(path); err != nil {
+						errs = append(errs, err)
+						failed = true
+					} else {
+						rep.Removed = append(rep.Removed, "cgroup "+rec.Cgroup)
+					}
+				}
+			}
 			for _, name := range rec.Links {
 				if !strings.HasPrefix(name, Prefix) {
 					continue
@@ -305,7 +354,7 @@ func Clean(opts Options) (CleanReport, error) {
 }
 
 // Objects lists the kernel objects in nswasi's own namespace whose names
-// carry the prefix, as "netns NAME" and "link NAME", sorted.
+// carry the prefix, as "netns NAME", "link NAME" and "cgroup NAME", sorted.
 func Objects() ([]string, error) {
 	var objs []string
 	entries, err := os.ReadDir("/run/netns")
@@ -324,6 +373,17 @@ func Objects() ([]string, error) {
 	for _, l := range links {
 		if name := l.Attrs().Name; strings.HasPrefix(name, Prefix) {
 			objs = append(objs, "link "+name)
+		}
+	}
+	if root := sandbox.CgroupRoot(); root != "" {
+		cgs, err := os.ReadDir(root)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range cgs {
+			if e.IsDir() && strings.HasPrefix(e.Name(), Prefix) {
+				objs = append(objs, "cgroup "+e.Name())
+			}
 		}
 	}
 	sort.Strings(objs)
