@@ -18,10 +18,19 @@ import (
 // privateState points every nswasi this test starts (and the test itself)
 // at a state directory of its own, so that `nswasi clean` judges only
 // their records and never another engineer's nswasi on the same machine.
+// Whatever a failed test leaves recorded there is removed when it ends
+// (the recording processes are gone by then).
 func privateState(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	t.Setenv(nsrun.StateDirEnv, dir)
+	t.Cleanup(func() {
+		if files, _ := filepath.Glob(filepath.Join(dir, "records", "*.json")); len(files) > 0 {
+			if _, err := nsrun.Clean(nsrun.Options{StateDir: dir}); err != nil {
+				t.Errorf("cleaning up after the test: %v", err)
+			}
+		}
+	})
 	return dir
 }
 
