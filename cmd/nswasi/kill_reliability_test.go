@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -154,3 +155,72 @@ func processAlive(pid int) bool {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// children lists the pids whose parent is pid.
+func children(pid int) []int {
+	var out []int
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		c, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		if i := strings.LastIndexByte(s, ')'); i >= 0 {
+			if f := strings.Fields(s[i+1:]); len(f) > 1 && f[1] == strconv.Itoa(pid) {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+// ownedRun is what one nswasi process had while it ran: its children (the
+// sandbox process) and the objects its records named.
+type ownedRun struct {
+	runner   string
+	state    string
+	children []int
+	objs     []string
+}
+
+// capture looks at nswasi process pid, which records in state, while it runs.
+func capture(t *testing.T, runner string, pid int, state string) ownedRun {
+	t.Helper()
+	o := ownedRun{runner: runner, state: state, children: children(pid), objs: recorded(t, state)}
+	if len(o.children) == 0 {
+		t.Errorf("nswasi (pid %d) has no child process while its guest runs", pid)
+	}
+	if p := present(t, o.objs); !slices.Equal(p, o.objs) {
+		t.Errorf("recorded %v, but only %v exist", o.objs, p)
+	}
+	if strings.Contains(runner, "netns") && !slices.ContainsFunc(o.objs, func(s string) bool { return strings.HasPrefix(s, "netns ") }) {
+		t.Errorf("runner %s: no namespace recorded while the guest runs (%v): the checks after exit would prove nothing", runner, o.objs)
+	}
+	return o
+}
+
+// gone fails t unless, after nswasi has exited, its sandbox process is
+// gone and every object it recorded, and the record, are removed.
+func (o ownedRun) gone(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for _, pid := range o.children {
+		for processAlive(pid) && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if processAlive(pid) {
+			t.Errorf("%s: sandbox process %d outlived nswasi", o.runner, pid)
+		}
+	}
+	if p := present(t, o.objs); len(p) > 0 {
+		t.Errorf("%s: left behind: %v", o.runner, p)
+	}
+	if r := recorded(t, o.state); len(r) > 0 {
+		t.Errorf("%s: records left: %v", o.runner, r)
+	}
+}
