@@ -339,6 +339,15 @@ func Clean(opts Options) (CleanReport, error) {
 				}
 			}
 		}
+		// A claim killed between writing its temporary file and linking
+		// it into place leaves the temporary file: harmless, but litter.
+		tmps, _ := filepath.Glob(filepath.Join(reg.recordsDir(), "*.json.tmp-*"))
+		for _, tmp := range tmps {
+			pid, err := strconv.Atoi(tmp[strings.LastIndexByte(tmp, '-')+1:])
+			if err == nil && unix.Kill(pid, 0) == unix.ESRCH {
+				os.Remove(tmp)
+			}
+		}
 		present, err := Objects()
 		if err != nil {
 			errs = append(errs, err)
