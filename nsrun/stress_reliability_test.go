@@ -59,6 +59,7 @@ type stressHelper struct {
 	stdin  io.WriteCloser
 	lines  chan string
 	killed bool
+	reg    *registry
 	// pending holds lines read before the rest.
 	pending []string
 	names   []string // "netns X", "link Y"
@@ -66,7 +67,7 @@ type stressHelper struct {
 }
 
 // N nswasi processes create M namespaces each at once, all first trying
-// one shared ID; some are killed with SIGKILL at random moments, some
+// one shared ID, in two state directories; some are killed with SIGKILL at random moments, some
 // perhaps half-way through creating one. Every ID is given once; a
 // survivor's namespaces, veths and records stay intact through the kills
 // and through Clean, which removes everything of the killed ones; the
@@ -75,20 +76,23 @@ func TestStressKillsAndCollisions(t *testing.T) {
 	requireRoot(t)
 	const rounds, helpers, perHelper = 5, 4, 3
 	for round := range rounds {
-		state := t.TempDir()
-		reg := &registry{dir: state}
+		// Two state directories, two helpers each: within one the lock and
+		// the exclusive record decide; across them (two users' nswasi)
+		// only the kernel's EEXIST does, and Close must touch nothing of
+		// the other's.
+		states := []string{t.TempDir(), t.TempDir()}
 		shared := fmt.Sprintf("%06x", (os.Getpid()*rounds+round)&0xffffff)
 		hs := make([]*stressHelper, helpers)
 		for i := range hs {
 			cmd := exec.Command(os.Args[0], "-test.run=^TestHelperStress$", "-test.count=1")
-			cmd.Env = append(os.Environ(), stressEnv+"="+state, stressIDEnv+"="+shared)
+			cmd.Env = append(os.Environ(), stressEnv+"="+states[i%2], stressIDEnv+"="+shared)
 			stdin, _ := cmd.StdinPipe()
 			stdout, _ := cmd.StdoutPipe()
 			cmd.Stderr = os.Stderr
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			h := &stressHelper{cmd: cmd, stdin: stdin, lines: make(chan string, 16)}
+			h := &stressHelper{cmd: cmd, stdin: stdin, lines: make(chan string, 16), reg: &registry{dir: states[i%2]}}
 			go func() {
 				sc := bufio.NewScanner(stdout)
 				for sc.Scan() {
@@ -142,9 +146,13 @@ func TestStressKillsAndCollisions(t *testing.T) {
 			}
 		}
 		// What the killed ones recorded, as Clean will find it.
-		recs, err := reg.load()
-		if err != nil {
-			t.Fatal(err)
+		var recs []Record
+		for _, st := range states {
+			r, err := (&registry{dir: st}).load()
+			if err != nil {
+				t.Fatal(err)
+			}
+			recs = append(recs, r...)
 		}
 		var orphans []string
 		for _, r := range recs {
@@ -167,8 +175,8 @@ func TestStressKillsAndCollisions(t *testing.T) {
 				}
 				for j, p := range h.nets {
 					for _, o := range hs {
-						if o == h || o.killed {
-							continue
+						if o == h || o.killed || o.reg.dir != h.reg.dir {
+							continue // across state directories only the host's addresses are checked
 						}
 						for _, q := range o.nets {
 							if p.Overlaps(q) {
@@ -178,14 +186,16 @@ func TestStressKillsAndCollisions(t *testing.T) {
 					}
 					_ = j
 				}
-				if n := recordsOf(reg, h.cmd.Process.Pid); n != perHelper {
+				if n := recordsOf(h.reg, h.cmd.Process.Pid); n != perHelper {
 					t.Errorf("round %d %s: surviving helper %d has %d records, want %d", round, when, i, n, perHelper)
 				}
 			}
 		}
 		checkSurvivors("after the kills")
-		if _, err := Clean(Options{StateDir: state}); err != nil {
-			t.Errorf("round %d: clean: %v", round, err)
+		for _, st := range states {
+			if _, err := Clean(Options{StateDir: st}); err != nil {
+				t.Errorf("round %d: clean: %v", round, err)
+			}
 		}
 		checkSurvivors("after clean")
 		for _, o := range orphans {
@@ -204,8 +214,10 @@ func TestStressKillsAndCollisions(t *testing.T) {
 				}
 			}
 		}
-		if left, _ := filepath.Glob(filepath.Join(state, "records", "*")); len(left) > 0 {
-			t.Errorf("round %d: records left: %v", round, left)
+		for _, st := range states {
+			if left, _ := filepath.Glob(filepath.Join(st, "records", "*")); len(left) > 0 {
+				t.Errorf("round %d: records left: %v", round, left)
+			}
 		}
 		t.Logf("round %d: %d namespaces made, %d objects of killed helpers cleaned", round, len(seen), len(orphans))
 	}
