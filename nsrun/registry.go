@@ -151,7 +151,11 @@ func (r *registry) allocate(rec Record, pool netip.Prefix) (subnet netip.Prefix,
 				used = append(used, p)
 			}
 		}
-		addrs, err := netlink.AddrList(nil, netlink.FAMILY_V4)
+		var addrs []netlink.Addr
+		err = retryDump(func() (err error) {
+			addrs, err = netlink.AddrList(nil, netlink.FAMILY_V4)
+			return err
+		})
 		if err != nil {
 			return fmt.Errorf("list addresses: %w", err)
 		}
@@ -375,7 +379,11 @@ func Objects() ([]string, error) {
 			objs = append(objs, "netns "+e.Name())
 		}
 	}
-	links, err := netlink.LinkList()
+	var links []netlink.Link
+	err = retryDump(func() (err error) {
+		links, err = netlink.LinkList()
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("list links: %w", err)
 	}
@@ -397,6 +405,20 @@ func Objects() ([]string, error) {
 	}
 	sort.Strings(objs)
 	return objs, nil
+}
+
+// retryDump runs a netlink dump again while the kernel says it was
+// interrupted: links and addresses changed during it, which on a machine
+// running many namespaces (other nswasi processes) is common, and its
+// result may be inconsistent.
+func retryDump(dump func() error) error {
+	var err error
+	for range 20 {
+		if err = dump(); !errors.Is(err, netlink.ErrDumpInterrupted) {
+			return err
+		}
+	}
+	return err
 }
 
 func prefixed(p string, names []string) []string {
