@@ -27,9 +27,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 )
 
 // Prefix starts the name of every kernel object nswasi creates.
@@ -127,6 +129,14 @@ func create(opts Options) (ns *Namespace, err error) {
 		PeerLink: Prefix + id + "g",
 		handle:   netns.None(),
 	}
+	// From choosing the subnet until its address is on the host veth,
+	// where every other allocator sees it, no other nswasi may choose:
+	// records tell only the processes sharing a state directory.
+	unlock, err := allocLock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	// The record is claimed, under the allocation lock, before any object
 	// exists, so that a kill at any later point leaves something that
 	// `nswasi clean` can find and attribute; claiming fails, writing
@@ -182,6 +192,7 @@ func create(opts Options) (ns *Namespace, err error) {
 	if err := netlink.LinkSetUp(veth); err != nil {
 		return ns, fmt.Errorf("set %s up: %w", ns.HostLink, err)
 	}
+	unlock()
 
 	h, err := netlink.NewHandleAt(ns.handle)
 	if err != nil {
@@ -282,6 +293,25 @@ func deleteNamed(name string) error {
 		}
 	}
 	return nil
+}
+
+// allocLock takes the machine-wide subnet allocation lock (a flock, so a
+// killed holder releases it) and returns its release, which may be called
+// more than once.
+func allocLock() (unlock func(), err error) {
+	if err := os.MkdirAll(DefaultStateDir, 0o755); err != nil {
+		return nil, fmt.Errorf("state directory: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(DefaultStateDir, "alloc.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("allocation lock: %w", err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("allocation lock: %w", err)
+	}
+	var once sync.Once
+	return func() { once.Do(func() { f.Close() }) }, nil
 }
 
 // onFreshThread runs fn on a new goroutine locked to its own OS thread and
