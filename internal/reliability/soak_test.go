@@ -42,8 +42,8 @@ func soakStartsPerRunner(t *testing.T, runners int) int {
 // TestSoakNoLeaks starts the echo guest many times under every runner,
 // connects once, stops it, and then looks for anything left behind. It
 // judges only what its own starts made, known while they ran — on a shared
-// machine others' nswasi objects come and go meanwhile: the objects their
-// records named (namespaces, veths, cgroups), their network namespaces by
+// machine others' nswasi objects come and go meanwhile: the objects the
+// records this process wrote named (namespaces, veths, cgroups), their network namespaces by
 // inode and cookie held by any thread of any process or mounted under
 // /run/netns (with the nftables tables inside any survivor), records,
 // temporary files, children and process-group members, this process's
@@ -51,8 +51,14 @@ func soakStartsPerRunner(t *testing.T, runners int) int {
 func TestSoakNoLeaks(t *testing.T) {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp) // whatever nswasi makes with os.MkdirTemp lands here
-	state := t.TempDir()
-	t.Setenv(nsrun.StateDirEnv, state) // the runners' records go here, and only theirs
+	// The records go where every nswasi on the machine records, so that
+	// subnet allocation sees theirs and they see ours (an nswasi without
+	// the machine-wide allocation lock reads only its own state
+	// directory); the soak judges only the records its own pid wrote.
+	state := nsrun.DefaultStateDir
+	if d := os.Getenv(nsrun.StateDirEnv); d != "" {
+		state = d
+	}
 	names := available()
 	perRunner := soakStartsPerRunner(t, len(names))
 	rs := map[string]sandbox.Runner{}
@@ -186,8 +192,8 @@ func TestSoakNoLeaks(t *testing.T) {
 	}
 }
 
-// recordedObjects lists the objects the records in state name, as
-// nsrun.Objects spells them.
+// recordedObjects lists the objects that the records this process wrote in
+// state name, as nsrun.Objects spells them.
 func recordedObjects(t *testing.T, state string) []string {
 	t.Helper()
 	files, _ := filepath.Glob(filepath.Join(state, "records", "*.json"))
@@ -200,6 +206,9 @@ func recordedObjects(t *testing.T, state string) []string {
 		var rec nsrun.Record
 		if err := json.Unmarshal(b, &rec); err != nil {
 			t.Fatalf("record %s: %v", f, err)
+		}
+		if rec.PID != os.Getpid() {
+			continue // another nswasi's
 		}
 		if rec.Netns != "" {
 			objs = append(objs, "netns "+rec.Netns)
