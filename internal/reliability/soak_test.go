@@ -90,42 +90,47 @@ func TestSoakNoLeaks(t *testing.T) {
 	fwSeen := 0
 	for i := range perRunner {
 		for _, n := range names {
-			g, err := rs[n].Start(context.Background(), sandbox.Spec{
-				Artifact: artifact(n), Args: []string{"echo"},
-				Listen: []sandbox.Listen{{}}, Timeout: time.Minute,
-			})
-			if err != nil {
-				t.Fatalf("start %d under %s: %v", i, n, err)
-			}
-			p, ok := g.(*sandbox.Process)
-			if !ok {
-				t.Fatalf("%s: guest is a %T, not a *sandbox.Process", n, g)
-			}
-			groups = append(groups, p.Pid())
-			for _, o := range recordedObjects(t, state) {
-				objects[o] = true
-			}
-			if strings.Contains(n, "netns") {
-				nsPath := fmt.Sprintf("/proc/%d/ns/net", p.Pid())
-				id, err := identOf(nsPath)
-				if err != nil || id == rootNS {
-					t.Fatalf("%s: the guest's namespace: %+v, %v (root: %+v)", n, id, err, rootNS)
+			// One start per call, so that a failure stops its guest (Stop
+			// is idempotent) and removes its objects before the test ends.
+			func() {
+				g, err := rs[n].Start(context.Background(), sandbox.Spec{
+					Artifact: artifact(n), Args: []string{"echo"},
+					Listen: []sandbox.Listen{{}}, Timeout: time.Minute,
+				})
+				if err != nil {
+					t.Fatalf("start %d under %s: %v", i, n, err)
 				}
-				namespaces[id] = true
-				if n == "netns+fw" {
-					// The control: the sweep's lister must see the table
-					// where it lives, inside the guest's namespace.
-					tables, err := nftTablesAt(nsPath)
-					if err != nil || !slices.Contains(tables, fmt.Sprintf("%d %s", nftables.TableFamilyINet, nsrun.FirewallTable)) {
-						t.Fatalf("netns+fw: tables in the guest's namespace %v, %v: want %s", tables, err, nsrun.FirewallTable)
+				defer g.Stop()
+				p, ok := g.(*sandbox.Process)
+				if !ok {
+					t.Fatalf("%s: guest is a %T, not a *sandbox.Process", n, g)
+				}
+				groups = append(groups, p.Pid())
+				for _, o := range recordedObjects(t, state) {
+					objects[o] = true
+				}
+				if strings.Contains(n, "netns") {
+					nsPath := fmt.Sprintf("/proc/%d/ns/net", p.Pid())
+					id, err := identOf(nsPath)
+					if err != nil || id == rootNS {
+						t.Fatalf("%s: the guest's namespace: %+v, %v (root: %+v)", n, id, err, rootNS)
 					}
-					fwSeen++
+					namespaces[id] = true
+					if n == "netns+fw" {
+						// The control: the sweep's lister must see the table
+						// where it lives, inside the guest's namespace.
+						tables, err := nftTablesAt(nsPath)
+						if err != nil || !slices.Contains(tables, fmt.Sprintf("%d %s", nftables.TableFamilyINet, nsrun.FirewallTable)) {
+							t.Fatalf("netns+fw: tables in the guest's namespace %v, %v: want %s", tables, err, nsrun.FirewallTable)
+						}
+						fwSeen++
+					}
 				}
-			}
-			echoOnce(t, g.Addrs()[0].String())
-			if r := g.Stop(); r.Err != nil {
-				t.Fatalf("stop %d under %s: %v", i, n, r.Err)
-			}
+				echoOnce(t, g.Addrs()[0].String())
+				if r := g.Stop(); r.Err != nil {
+					t.Fatalf("stop %d under %s: %v", i, n, r.Err)
+				}
+			}()
 		}
 	}
 	took := time.Since(t0)
