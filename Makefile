@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: build run test bench report clean lint FORCE
+.PHONY: build run test soak bench report clean lint FORCE
 
 build: $(BIN)/nswasi $(BIN)/guest $(BIN)/guest.wasm
 
@@ -23,6 +23,13 @@ run: build
 ## -p 1: the leak checks look at the whole machine, so packages must not overlap.
 test:
 	$(GO) test -p 1 -count=1 -timeout 15m ./...
+
+## soak: the long soak, on demand (not in CI): >= 1000 guest starts across
+## every runner, then a search for anything left behind. Needs root; about
+## 10-25 minutes on 2 cores, most of it WASI starts. SOAK_STARTS=N changes the count.
+SOAK_STARTS ?= 1000
+soak:
+	NSWASI_SOAK_STARTS=$(SOAK_STARTS) $(GO) test -count=1 -timeout 90m -run '^TestSoakNoLeaks$$' -v ./internal/reliability
 
 ## bench: the full benchmark sweep (about 1.5 h on 2 cores); --quick for a few minutes.
 bench: build

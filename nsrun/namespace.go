@@ -27,9 +27,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 )
 
 // Prefix starts the name of every kernel object nswasi creates.
@@ -43,12 +45,19 @@ var DefaultPool = netip.MustParsePrefix("198.18.0.0/16")
 // DefaultStateDir holds the records of what nswasi created.
 const DefaultStateDir = "/run/nswasi"
 
+// StateDirEnv, when set, replaces DefaultStateDir for every command of
+// this process. Tests set it so that `nswasi clean` judges only the
+// records of the nswasi processes they started, on a machine where others
+// run nswasi too.
+const StateDirEnv = "NSWASI_STATE_DIR"
+
 // Options configure namespace creation.
 type Options struct {
 	// Pool is the range namespace subnets are carved from, one /30 each.
 	// Zero means DefaultPool.
 	Pool netip.Prefix
-	// StateDir holds records and the allocation lock. Empty means DefaultStateDir.
+	// StateDir holds records and the allocation lock. Empty means
+	// $NSWASI_STATE_DIR, or DefaultStateDir if that is not set.
 	StateDir string
 	// Shape sets link conditions on the veth; the zero value sets none.
 	Shape Shape
@@ -65,6 +74,9 @@ func (o Options) stateDir() string {
 	if o.StateDir != "" {
 		return o.StateDir
 	}
+	if d := os.Getenv(StateDirEnv); d != "" {
+		return d
+	}
 	return DefaultStateDir
 }
 
@@ -80,11 +92,32 @@ type Namespace struct {
 	HostAddr, PeerAddr netip.Prefix
 
 	handle netns.NsHandle
-	rec    *registry
+	// rec is set once this Namespace's record is claimed; ownNetns and
+	// ownLink once it has (perhaps half) made the namespace and the veth.
+	// Close removes only what they name, never a namesake of another owner.
+	rec               *registry
+	ownNetns, ownLink bool
 }
 
-// New creates a namespace. On error nothing it created is left behind.
-func New(opts Options) (ns *Namespace, err error) {
+// idTries bounds how often New draws a fresh ID after finding one taken.
+const idTries = 16
+
+// New creates a namespace. On error nothing it created is left behind, and
+// nothing it did not create is touched: an ID that a record or a kernel
+// object already carries is detected before or while the object is
+// created, and New draws another.
+func New(opts Options) (*Namespace, error) {
+	for range idTries {
+		ns, err := create(opts)
+		if errors.Is(err, errTaken) {
+			continue
+		}
+		return ns, err
+	}
+	return nil, fmt.Errorf("create network namespace: %d IDs in a row were taken", idTries)
+}
+
+func create(opts Options) (ns *Namespace, err error) {
 	reg := &registry{dir: opts.stateDir()}
 	id, err := newID()
 	if err != nil {
@@ -95,15 +128,24 @@ func New(opts Options) (ns *Namespace, err error) {
 		HostLink: Prefix + id + "h",
 		PeerLink: Prefix + id + "g",
 		handle:   netns.None(),
-		rec:      reg,
 	}
-	// The record is written, under the allocation lock, before any object
+	// From choosing the subnet until its address is on the host veth,
+	// where every other allocator sees it, no other nswasi may choose:
+	// records tell only the processes sharing a state directory.
+	unlock, err := allocLock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	// The record is claimed, under the allocation lock, before any object
 	// exists, so that a kill at any later point leaves something that
-	// `nswasi clean` can find and attribute.
+	// `nswasi clean` can find and attribute; claiming fails, writing
+	// nothing, if the ID is taken.
 	subnet, err := reg.allocate(Record{ID: id, Netns: ns.Name, Links: []string{ns.HostLink}}, opts.pool())
 	if err != nil {
 		return nil, err
 	}
+	ns.rec = reg
 	ns.HostAddr = netip.PrefixFrom(subnet.Addr().Next(), subnet.Bits())
 	ns.PeerAddr = netip.PrefixFrom(ns.HostAddr.Addr().Next(), subnet.Bits())
 	defer func() {
@@ -117,6 +159,12 @@ func New(opts Options) (ns *Namespace, err error) {
 	err = onFreshThread(func() error {
 		h, err := netns.NewNamed(ns.Name)
 		ns.handle = h
+		if errors.Is(err, os.ErrExist) {
+			// Someone else's, made since allocate looked: not ours to remove.
+			return fmt.Errorf("create network namespace %s: %w", ns.Name, errTaken)
+		}
+		// Any other failure may have left our half-made mount point.
+		ns.ownNetns = true
 		if err != nil {
 			return fmt.Errorf("create network namespace %s: %w", ns.Name, err)
 		}
@@ -132,14 +180,19 @@ func New(opts Options) (ns *Namespace, err error) {
 		PeerNamespace: netlink.NsFd(int(ns.handle)),
 	}
 	if err := netlink.LinkAdd(veth); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return ns, fmt.Errorf("create veth %s: %w", ns.HostLink, errTaken)
+		}
 		return ns, fmt.Errorf("create veth %s: %w", ns.HostLink, err)
 	}
+	ns.ownLink = true
 	if err := netlink.AddrAdd(veth, &netlink.Addr{IPNet: ipnet(ns.HostAddr)}); err != nil {
 		return ns, fmt.Errorf("address %s on %s: %w", ns.HostAddr, ns.HostLink, err)
 	}
 	if err := netlink.LinkSetUp(veth); err != nil {
 		return ns, fmt.Errorf("set %s up: %w", ns.HostLink, err)
 	}
+	unlock()
 
 	h, err := netlink.NewHandleAt(ns.handle)
 	if err != nil {
@@ -203,18 +256,22 @@ func (ns *Namespace) Spawn(fn func()) error {
 // longer reachable or named.
 func (ns *Namespace) Close() error {
 	var errs []error
-	if l, err := netlink.LinkByName(ns.HostLink); err == nil {
-		if err := netlink.LinkDel(l); err != nil {
-			errs = append(errs, fmt.Errorf("delete %s: %w", ns.HostLink, err))
+	if ns.ownLink {
+		if l, err := netlink.LinkByName(ns.HostLink); err == nil {
+			if err := netlink.LinkDel(l); err != nil {
+				errs = append(errs, fmt.Errorf("delete %s: %w", ns.HostLink, err))
+			}
 		}
 	}
 	if ns.handle.IsOpen() {
 		ns.handle.Close()
 	}
-	if err := deleteNamed(ns.Name); err != nil {
-		errs = append(errs, err)
+	if ns.ownNetns {
+		if err := deleteNamed(ns.Name); err != nil {
+			errs = append(errs, err)
+		}
 	}
-	if len(errs) == 0 {
+	if len(errs) == 0 && ns.rec != nil {
 		// Keep the record if anything is left, so that clean can retry.
 		errs = append(errs, ns.rec.remove(strings.TrimPrefix(ns.Name, Prefix)))
 	}
@@ -238,6 +295,25 @@ func deleteNamed(name string) error {
 	return nil
 }
 
+// allocLock takes the machine-wide subnet allocation lock (a flock, so a
+// killed holder releases it) and returns its release, which may be called
+// more than once.
+func allocLock() (unlock func(), err error) {
+	if err := os.MkdirAll(DefaultStateDir, 0o755); err != nil {
+		return nil, fmt.Errorf("state directory: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(DefaultStateDir, "alloc.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("allocation lock: %w", err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("allocation lock: %w", err)
+	}
+	var once sync.Once
+	return func() { once.Do(func() { f.Close() }) }, nil
+}
+
 // onFreshThread runs fn on a new goroutine locked to its own OS thread and
 // waits for it. The goroutine exits without unlocking, so the runtime
 // terminates the thread whatever fn did to it.
@@ -250,7 +326,10 @@ func onFreshThread(fn func() error) error {
 	return <-errc
 }
 
-func newID() (string, error) {
+// newID picks a namespace ID; tests replace it to force collisions.
+var newID = randomID
+
+func randomID() (string, error) {
 	var b [3]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", err

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nswasi/nswasi/sandbox"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
@@ -21,10 +22,14 @@ import (
 // if a record names it, the name has the nswasi prefix, and the process
 // that wrote the record is gone.
 type Record struct {
-	ID       string    `json:"id"`
-	Netns    string    `json:"netns"`
-	Links    []string  `json:"links"`
-	Subnet   string    `json:"subnet"`
+	ID     string   `json:"id"`
+	Netns  string   `json:"netns"`
+	Links  []string `json:"links"`
+	Subnet string   `json:"subnet"`
+	// Cgroup names the cgroup, under the cgroup v2 root, that holds a
+	// native guest and its descendants (a record of its own, without
+	// Netns, Links and Subnet).
+	Cgroup   string    `json:"cgroup,omitempty"`
 	PID      int       `json:"pid"`
 	PIDStart uint64    `json:"pid_start"` // /proc/PID/stat starttime: tells a reused pid apart
 	Created  time.Time `json:"created"`
@@ -91,6 +96,34 @@ func (r *registry) write(rec Record) error {
 	return os.Rename(tmp, path)
 }
 
+// errTaken says an ID is already claimed, by a record or a kernel object.
+var errTaken = errors.New("id taken")
+
+// claim writes rec as a new record and fails with errTaken if a record
+// with its ID exists. The record is written whole to a temporary file and
+// then hard-linked into place: link(2) never replaces a file, so two
+// claims of one ID cannot both succeed and a reader never sees half a
+// record.
+func (r *registry) claim(rec Record) error {
+	b, err := json.MarshalIndent(rec, "", "  ")
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(r.recordsDir(), rec.ID+".json")
+	tmp := fmt.Sprintf("%s.tmp-%d", path, os.Getpid())
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return err
+	}
+	defer os.Remove(tmp)
+	if err := os.Link(tmp, path); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return errTaken
+		}
+		return err
+	}
+	return nil
+}
+
 func (r *registry) remove(id string) error {
 	err := os.Remove(filepath.Join(r.recordsDir(), id+".json"))
 	if errors.Is(err, os.ErrNotExist) {
@@ -100,9 +133,14 @@ func (r *registry) remove(id string) error {
 }
 
 // allocate picks the first /30 of pool that overlaps no address on this
-// host and no subnet in any record, and writes rec with it.
+// host and no subnet in any record, and claims rec with it. It fails with
+// errTaken, having written nothing, if rec's ID is claimed already or a
+// kernel object carries one of its names.
 func (r *registry) allocate(rec Record, pool netip.Prefix) (subnet netip.Prefix, err error) {
 	err = r.locked(func() error {
+		if nameInUse(rec) {
+			return errTaken
+		}
 		recs, err := r.load()
 		if err != nil {
 			return err
@@ -113,7 +151,11 @@ func (r *registry) allocate(rec Record, pool netip.Prefix) (subnet netip.Prefix,
 				used = append(used, p)
 			}
 		}
-		addrs, err := netlink.AddrList(nil, netlink.FAMILY_V4)
+		var addrs []netlink.Addr
+		err = retryDump(func() (err error) {
+			addrs, err = netlink.AddrList(nil, netlink.FAMILY_V4)
+			return err
+		})
 		if err != nil {
 			return fmt.Errorf("list addresses: %w", err)
 		}
@@ -137,7 +179,7 @@ func (r *registry) allocate(rec Record, pool netip.Prefix) (subnet netip.Prefix,
 				rec.PID = os.Getpid()
 				rec.PIDStart, _ = processStart(rec.PID)
 				rec.Created = time.Now().UTC()
-				return r.write(rec)
+				return r.claim(rec)
 			}
 			next := cand.Addr()
 			for range 4 {
@@ -151,6 +193,44 @@ func (r *registry) allocate(rec Record, pool netip.Prefix) (subnet netip.Prefix,
 		return fmt.Errorf("no free /30 left in %s", pool)
 	})
 	return subnet, err
+}
+
+// reserve claims rec, which needs no subnet, for this process. It fails
+// with errTaken, having written nothing, as allocate does.
+func (r *registry) reserve(rec Record) error {
+	return r.locked(func() error {
+		if nameInUse(rec) {
+			return errTaken
+		}
+		rec.PID = os.Getpid()
+		rec.PIDStart, _ = processStart(rec.PID)
+		rec.Created = time.Now().UTC()
+		return r.claim(rec)
+	})
+}
+
+// nameInUse says whether a kernel object already carries one of rec's
+// names. It only saves a doomed attempt: another state directory's owner
+// may take a name just after, which New detects when the create fails.
+func nameInUse(rec Record) bool {
+	if rec.Netns != "" {
+		if _, err := os.Lstat(filepath.Join("/run/netns", rec.Netns)); err == nil {
+			return true
+		}
+	}
+	if rec.Cgroup != "" {
+		if root := sandbox.CgroupRoot(); root != "" {
+			if _, err := os.Lstat(filepath.Join(root, rec.Cgroup)); err == nil {
+				return true
+			}
+		}
+	}
+	for _, l := range rec.Links {
+		if _, err := netlink.LinkByName(l); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // processStart reads a process's start time in clock ticks since boot.
@@ -203,16 +283,37 @@ func Clean(opts Options) (CleanReport, error) {
 		known := map[string]bool{}
 		var errs []error
 		for _, rec := range recs {
-			objs := append([]string{"netns " + rec.Netns}, prefixed("link ", rec.Links)...)
-			for _, l := range rec.Links {
-				known["link "+l] = true
+			var objs []string
+			if rec.Netns != "" {
+				objs = append(objs, "netns "+rec.Netns)
 			}
-			known["netns "+rec.Netns] = true
+			objs = append(objs, prefixed("link ", rec.Links)...)
+			if rec.Cgroup != "" {
+				objs = append(objs, "cgroup "+rec.Cgroup)
+			}
+			for _, o := range objs {
+				known[o] = true
+			}
 			if rec.ownerAlive() {
 				rep.InUse = append(rep.InUse, objs...)
 				continue
 			}
 			var failed bool
+			// The guest's processes first: they may hold the namespace.
+			// Everything in a recorded, prefixed cgroup of a dead owner
+			// was started there by nswasi: a guest and its descendants.
+			if root := sandbox.CgroupRoot(); rec.Cgroup != "" && strings.HasPrefix(rec.Cgroup, Prefix) && root != "" &&
+				!strings.ContainsAny(rec.Cgroup, "/") {
+				path := filepath.Join(root, rec.Cgroup)
+				if _, err := os.Stat(path); err == nil {
+					if err := sandbox.KillCgroup(path); err != nil {
+						errs = append(errs, err)
+						failed = true
+					} else {
+						rep.Removed = append(rep.Removed, "cgroup "+rec.Cgroup)
+					}
+				}
+			}
 			for _, name := range rec.Links {
 				if !strings.HasPrefix(name, Prefix) {
 					continue
@@ -242,6 +343,15 @@ func Clean(opts Options) (CleanReport, error) {
 				}
 			}
 		}
+		// A claim killed between writing its temporary file and linking
+		// it into place leaves the temporary file: harmless, but litter.
+		tmps, _ := filepath.Glob(filepath.Join(reg.recordsDir(), "*.json.tmp-*"))
+		for _, tmp := range tmps {
+			pid, err := strconv.Atoi(tmp[strings.LastIndexByte(tmp, '-')+1:])
+			if err == nil && unix.Kill(pid, 0) == unix.ESRCH {
+				os.Remove(tmp)
+			}
+		}
 		present, err := Objects()
 		if err != nil {
 			errs = append(errs, err)
@@ -257,7 +367,7 @@ func Clean(opts Options) (CleanReport, error) {
 }
 
 // Objects lists the kernel objects in nswasi's own namespace whose names
-// carry the prefix, as "netns NAME" and "link NAME", sorted.
+// carry the prefix, as "netns NAME", "link NAME" and "cgroup NAME", sorted.
 func Objects() ([]string, error) {
 	var objs []string
 	entries, err := os.ReadDir("/run/netns")
@@ -269,7 +379,11 @@ func Objects() ([]string, error) {
 			objs = append(objs, "netns "+e.Name())
 		}
 	}
-	links, err := netlink.LinkList()
+	var links []netlink.Link
+	err = retryDump(func() (err error) {
+		links, err = netlink.LinkList()
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("list links: %w", err)
 	}
@@ -278,8 +392,33 @@ func Objects() ([]string, error) {
 			objs = append(objs, "link "+name)
 		}
 	}
+	if root := sandbox.CgroupRoot(); root != "" {
+		cgs, err := os.ReadDir(root)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range cgs {
+			if e.IsDir() && strings.HasPrefix(e.Name(), Prefix) {
+				objs = append(objs, "cgroup "+e.Name())
+			}
+		}
+	}
 	sort.Strings(objs)
 	return objs, nil
+}
+
+// retryDump runs a netlink dump again while the kernel says it was
+// interrupted: links and addresses changed during it, which on a machine
+// running many namespaces (other nswasi processes) is common, and its
+// result may be inconsistent.
+func retryDump(dump func() error) error {
+	var err error
+	for range 20 {
+		if err = dump(); !errors.Is(err, netlink.ErrDumpInterrupted) {
+			return err
+		}
+	}
+	return err
 }
 
 func prefixed(p string, names []string) []string {

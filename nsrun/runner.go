@@ -12,14 +12,18 @@ import (
 )
 
 // Native runs a native guest as a plain child process in nswasi's own
-// namespaces: the unsandboxed control.
-type Native struct{}
+// namespaces: the unsandboxed control. As root it still gets a cgroup, so
+// that its descendants die with it.
+type Native struct {
+	// Options.StateDir holds the record of the guest's cgroup; the rest is unused.
+	Options Options
+}
 
 // Name implements sandbox.Runner.
 func (Native) Name() string { return "native" }
 
 // Start implements sandbox.Runner.
-func (Native) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Guest, error) {
+func (r Native) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Guest, error) {
 	spec, err := checkNative(spec)
 	if err != nil {
 		return nil, err
@@ -29,7 +33,7 @@ func (Native) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Guest, erro
 	if err != nil {
 		return nil, err
 	}
-	return startNative(ctx, spec, files, addrs, nil, nil)
+	return startNative(ctx, r.Options, spec, files, addrs, nil, nil)
 }
 
 // Netns runs a native guest inside a fresh network namespace with a veth
@@ -78,7 +82,7 @@ func (r Netns) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Guest, err
 	}
 	// Like `ip netns exec`: a private mount namespace whose /sys shows the
 	// network namespace (see SpawnWithSysfs).
-	return startNative(ctx, spec, files, addrs, ns.SpawnWithSysfs, ns.Close)
+	return startNative(ctx, r.Options, spec, files, addrs, ns.SpawnWithSysfs, ns.Close)
 }
 
 // checkNative validates spec for a native runner and returns it with its
@@ -124,9 +128,20 @@ func openListeners(ls []sandbox.Listen, def netip.Addr) ([]*os.File, []netip.Add
 	return files, addrs, nil
 }
 
-func startNative(ctx context.Context, spec sandbox.Spec, files []*os.File, addrs []netip.AddrPort,
+func startNative(ctx context.Context, opts Options, spec sandbox.Spec, files []*os.File, addrs []netip.AddrPort,
 	spawn func(func()) error, cleanup func() error) (sandbox.Guest, error) {
 	defer closeAll(files) // the child has its own copies
+	c, err := contain(opts)
+	if err != nil {
+		return nil, errors.Join(err, runCleanup(cleanup))
+	}
+	var cg *sandbox.Cgroup
+	if c != nil {
+		cg = c.cg
+		// The guest's descendants go first: they may hold the namespace.
+		nsCleanup := cleanup
+		cleanup = func() error { return errors.Join(c.close(), runCleanup(nsCleanup)) }
+	}
 	fds := make([]int, len(files))
 	for i := range files {
 		fds[i] = 3 + i
@@ -141,6 +156,7 @@ func startNative(ctx context.Context, spec sandbox.Spec, files []*os.File, addrs
 		Env:        sandbox.GrantEnv(spec, fds, dirs),
 		ExtraFiles: files,
 		Spawn:      spawn,
+		Cgroup:     cg,
 		Cleanup:    cleanup,
 		Spec:       spec,
 	}, spec.Limits)

@@ -48,7 +48,10 @@ func TestProbeQdiscsAndShape(t *testing.T) {
 	if tbf == nil || tbf.Rate != 50e6/8 {
 		t.Fatalf("tbf on %s: %+v (qdiscs %v)", ns.HostLink, tbf, qs)
 	}
-	_, err = New(Options{Shape: Shape{Delay: 10 * time.Millisecond}})
+	delayed, err := New(Options{Shape: Shape{Delay: 10 * time.Millisecond}})
+	if err == nil {
+		defer delayed.Close() // a kernel with netem
+	}
 	if got["netem"] != nil && !errors.Is(err, ErrQdiscMissing) {
 		t.Errorf("netem missing but a delay shape gave %v", err)
 	}

@@ -49,8 +49,8 @@ func FuzzParseDir(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		d, err := ParseDir(s)
 		if err != nil {
-			if !IsBadInput(err) {
-				t.Fatalf("ParseDir(%q): %v is not an InputError", s, err)
+			if !IsBadInput(err) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("ParseDir(%q): %v is not a one-line InputError", s, err)
 			}
 			return
 		}
@@ -73,8 +73,8 @@ func FuzzParseEnv(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		kv, err := ParseEnv(s)
 		if err != nil {
-			if !IsBadInput(err) {
-				t.Fatalf("ParseEnv(%q): %v is not an InputError", s, err)
+			if !IsBadInput(err) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("ParseEnv(%q): %v is not a one-line InputError", s, err)
 			}
 			return
 		}

@@ -29,6 +29,11 @@ type Launch struct {
 	// thread is ready (fn runs on); an error means fn will not run. Nil
 	// means a fresh locked thread in nswasi's own namespaces.
 	Spawn func(fn func()) error
+	// Cgroup, when set, is where the child starts (clone3 with
+	// CLONE_INTO_CGROUP), so that it and every descendant are in it from
+	// their first instruction. The caller kills and removes it, typically
+	// in Cleanup.
+	Cgroup *Cgroup
 	// Cleanup runs once after the child has exited and been reaped; its
 	// error is reported in Result.Err.
 	Cleanup func() error
@@ -52,8 +57,9 @@ type Process struct {
 }
 
 // StartProcess starts l and returns once the child runs. The child gets its
-// own process group so that a kill reaches everything it started, and
-// SIGKILL as its parent-death signal so that it cannot outlive nswasi.
+// own process group so that a kill reaches everything it started there,
+// and SIGKILL as its parent-death signal so that it cannot outlive nswasi;
+// what leaves the group (setsid) or is orphaned only l.Cgroup catches.
 func StartProcess(ctx context.Context, l Launch) (*Process, error) {
 	p := &Process{
 		stdout: newTailBuffer(OutputLimit, l.Spec.Stdout),
@@ -70,6 +76,10 @@ func StartProcess(ctx context.Context, l Launch) (*Process, error) {
 	cmd.Stderr = p.stderr
 	cmd.ExtraFiles = l.ExtraFiles
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if l.Cgroup != nil {
+		cmd.SysProcAttr.UseCgroupFD = true
+		cmd.SysProcAttr.CgroupFD = l.Cgroup.FD()
+	}
 	if u := l.Spec.User; u != nil {
 		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: u.UID, Gid: u.GID, Groups: []uint32{}}
 	}

@@ -16,33 +16,40 @@ import (
 	"github.com/nswasi/nswasi/internal/testenv"
 )
 
-// SIGTERM mid-run ends every runner's guest and cleans up (TestExecSIGTERM
-// covers wasi+netns): exit 143, the listener gone, nothing left.
+// SIGTERM mid-run ends every runner's guest and cleans up: exit 143, the
+// sandbox process gone, every object nswasi recorded while it ran removed,
+// and (native, wasi: the address stays valid) the listener refuses.
 func TestExecSIGTERMEveryRunner(t *testing.T) {
-	for _, runner := range []string{"native", "netns", "wasi"} {
+	for _, runner := range []string{"native", "netns", "netns+fw", "wasi", "wasi+netns"} {
 		t.Run(runner, func(t *testing.T) {
 			if strings.Contains(runner, "netns") {
 				testenv.RequireRoot(t)
 			}
+			state := privateState(t)
 			r := startExec(t, runner, 1)
 			echoes(t, r.addrs[0])
+			own := capture(t, runner, r.cmd.Process.Pid, state)
 			r.cmd.Process.Signal(syscall.SIGTERM)
 			if code := r.wait(t); code != 143 {
 				t.Errorf("exit status after SIGTERM: %d, want 143; stderr:\n%s", code, r.stderr)
 			}
-			if c, err := net.DialTimeout("tcp", r.addrs[0], time.Second); err == nil {
-				c.Close()
-				t.Errorf("guest still accepts at %s after nswasi exited", r.addrs[0])
-			}
-			if os.Geteuid() == 0 {
-				testenv.NoObjects(t)
+			own.gone(t)
+			if !strings.Contains(runner, "netns") {
+				if c, err := net.DialTimeout("tcp", r.addrs[0], time.Second); err == nil {
+					c.Close()
+					t.Errorf("guest still accepts at %s after nswasi exited", r.addrs[0])
+				}
 			}
 		})
 	}
 }
 
 // A signal that arrives while the sandbox is still being built (namespace,
-// veth, wazero compiling) leaves nothing behind either.
+// veth, cgroup, wazero compiling) leaves nothing behind either: after each
+// run nothing its records name exists and no record is left (a nswasi
+// killed by the default action before its handler was installed must be
+// cleanable by `nswasi clean`). Each run records in a private state
+// directory, so that only its own objects are judged and cleaned.
 func TestSignalDuringStart(t *testing.T) {
 	testenv.RequireRoot(t)
 	for _, runner := range []string{"netns", "wasi+netns"} {
@@ -53,33 +60,52 @@ func TestSignalDuringStart(t *testing.T) {
 		for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 			for _, delay := range []time.Duration{0, 5 * time.Millisecond, 20 * time.Millisecond, 60 * time.Millisecond, 150 * time.Millisecond} {
 				name := fmt.Sprintf("%s/%s/%s", runner, sig, delay)
-				cmd := exec.Command(nswasi, "exec", "--runner", runner, "--listen", ":0", "--timeout", "1m", "--", artifact, "echo")
-				var stderr bytes.Buffer
-				cmd.Stderr = &stderr
-				if err := cmd.Start(); err != nil {
-					t.Fatal(err)
-				}
-				time.Sleep(delay)
-				cmd.Process.Signal(sig)
-				done := make(chan error, 1)
-				go func() { done <- cmd.Wait() }()
-				select {
-				case err := <-done:
-					var ee *exec.ExitError
-					// Before the handler is installed the default action kills
-					// nswasi outright; after, it exits with 128+signal.
-					if errors.As(err, &ee) && ee.ExitCode() != 128+int(sig) && ee.ExitCode() != -1 {
-						t.Errorf("%s: exit %d, want %d; stderr: %s", name, ee.ExitCode(), 128+int(sig), stderr.String())
+				t.Run(name, func(t *testing.T) {
+					state := privateState(t)
+					cmd := exec.Command(nswasi, "exec", "--runner", runner, "--listen", ":0", "--timeout", "1m", "--", artifact, "echo")
+					var stderr bytes.Buffer
+					cmd.Stderr = &stderr
+					if err := cmd.Start(); err != nil {
+						t.Fatal(err)
 					}
-				case <-time.After(30 * time.Second):
-					cmd.Process.Kill()
-					t.Fatalf("%s: nswasi did not exit after %s", name, sig)
-				}
-				if err := testenv.CheckNoObjects(); err != nil {
-					// Killed before its handler ran: what it left must be cleanable.
-					out, cerr := exec.Command(nswasi, "clean").CombinedOutput()
-					t.Errorf("%s: %v (clean: %v %s)", name, err, cerr, out)
-				}
+					time.Sleep(delay)
+					// What exists now is what the signal must clean up.
+					objs := recorded(t, state)
+					cmd.Process.Signal(sig)
+					done := make(chan error, 1)
+					go func() { done <- cmd.Wait() }()
+					var killedByDefault bool
+					select {
+					case err := <-done:
+						var ee *exec.ExitError
+						// Before the handler is installed the default action kills
+						// nswasi outright; after, it exits with 128+signal.
+						if errors.As(err, &ee) && ee.ExitCode() == -1 {
+							killedByDefault = true
+						} else if errors.As(err, &ee) && ee.ExitCode() != 128+int(sig) {
+							t.Errorf("exit %d, want %d; stderr: %s", ee.ExitCode(), 128+int(sig), stderr.String())
+						}
+					case <-time.After(30 * time.Second):
+						cmd.Process.Kill()
+						t.Fatalf("nswasi did not exit after %s", sig)
+					}
+					if r := recorded(t, state); len(r) > 0 {
+						if !killedByDefault {
+							t.Errorf("records left after nswasi handled %s: %v", sig, r)
+						}
+						// Killed before its handler ran: what it left must be cleanable.
+						if out, err := exec.Command(nswasi, "clean").CombinedOutput(); err != nil {
+							t.Errorf("clean: %v\n%s", err, out)
+						}
+						objs = append(objs, r...)
+					}
+					if p := present(t, objs); len(p) > 0 {
+						t.Errorf("left behind: %v", p)
+					}
+					if r := recorded(t, state); len(r) > 0 {
+						t.Errorf("records left: %v", r)
+					}
+				})
 			}
 		}
 	}

@@ -302,6 +302,23 @@ func TestForkBombContained(t *testing.T) {
 	for _, runner := range []string{"native", "netns"} {
 		t.Run(runner, func(t *testing.T) {
 			r := newRunner(t, runner)
+			// The oracle is outside the guest: the uid's tasks (RLIMIT_NPROC
+			// counts threads too), sampled while it runs. The guest's own
+			// count, when it gets to print one, is checked too.
+			peak := make(chan int, 1)
+			stop := make(chan struct{})
+			go func() {
+				max := 0
+				for {
+					max = maxInt(max, threadsOf(uid))
+					select {
+					case <-stop:
+						peak <- max
+						return
+					case <-time.After(time.Millisecond):
+					}
+				}
+			}()
 			g, err := r.Start(context.Background(), sandbox.Spec{
 				Artifact: guest.Native, Args: []string{"forkbomb"},
 				User:    &sandbox.User{UID: uid, GID: uid},
@@ -309,19 +326,30 @@ func TestForkBombContained(t *testing.T) {
 				Timeout: time.Minute,
 			})
 			if err != nil {
+				close(stop)
+				<-peak
 				t.Fatal(err)
 			}
 			res := g.Wait()
+			close(stop)
+			seen := <-peak
 			// The bomber is refused (EAGAIN) or its own runtime cannot make a
 			// thread; either way it ends on its own, well before the timeout.
 			if res.TimedOut || res.ExitCode == 0 {
 				t.Errorf("fork bomb: %+v, want it to fail on its own; stdout %q stderr %s", brief(res), res.Stdout, tail(res.Stderr))
+			}
+			// A sample reads /proc one process at a time, so a thread that
+			// ends while another starts may be counted twice: a slack of 2.
+			const slack = 2
+			if seen == 0 || seen > limit+slack {
+				t.Errorf("fork bomb: at most %d tasks of uid %d seen at once, want 1..%d (limit %d plus %d for sampling)", seen, uid, limit+slack, limit, slack)
 			}
 			if m := regexp.MustCompile(`started (\d+) processes`).FindSubmatch(res.Stdout); m != nil {
 				if n, _ := strconv.Atoi(string(m[1])); n >= limit {
 					t.Errorf("fork bomb started %d processes under a limit of %d", n, limit)
 				}
 			}
+			t.Logf("%s: at most %d tasks (threads) of the bomber's uid seen at once (limit %d)", runner, seen, limit)
 			// The children were in the guest's process group, which was sent
 			// SIGKILL before Wait returned; give init a moment to reap them.
 			deadline := time.Now().Add(5 * time.Second)
@@ -392,6 +420,17 @@ func processesOf(uid uint32) []int {
 	return pids
 }
 
+// threadsOf counts the tasks (threads) of processes whose real uid is uid.
+func threadsOf(uid uint32) int {
+	n := 0
+	for _, pid := range processesOf(uid) {
+		if k, err := strconv.Atoi(procStatus(pid)["Threads"]); err == nil {
+			n += k
+		}
+	}
+	return n
+}
+
 func heapInUse() uint64 {
 	runtime.GC()
 	var ms runtime.MemStats
@@ -413,6 +452,13 @@ func vmRSS(t *testing.T) uint64 {
 	}
 	t.Fatal("no VmRSS in /proc/self/status")
 	return 0
+}
+
+func maxInt(a, b int) int {
+	if a > b {
+		return a
+	}
+	return b
 }
 
 func maxU(a, b uint64) uint64 {

@@ -31,7 +31,10 @@ func TestMain(m *testing.M) {
 	// goleak fails the whole binary if any test leaves a goroutine behind.
 	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
 		os.RemoveAll(dir)
-		if code == 0 && os.Geteuid() == 0 {
+		// The long soak (make soak) judges exactly its own objects; over
+		// its minutes on a shared machine a whole-machine look would
+		// judge other engineers' nswasi runs.
+		if code == 0 && os.Geteuid() == 0 && os.Getenv("NSWASI_SOAK_STARTS") == "" {
 			if err := testenv.CheckNoObjects(); err != nil {
 				fmt.Fprintln(os.Stderr, "FAIL: after all tests:", err)
 				code = 1

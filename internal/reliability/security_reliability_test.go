@@ -19,19 +19,41 @@ import (
 	"github.com/nswasi/nswasi/internal/testenv"
 	"github.com/nswasi/nswasi/nsrun"
 	"github.com/nswasi/nswasi/sandbox"
-	"github.com/nswasi/nswasi/sandbox/runners"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
-// runEveryRunner starts the echo guest once under each runner, echoes, and
-// stops it: the activity the security promises are checked around.
-func runEveryRunner(t *testing.T) {
+// runEveryRunner starts the echo guest once under each runner — and, as
+// root, under netns with a tbf rate limit on its veth, so that shaping is
+// exercised too — echoes, calls during while the guest still runs, and
+// stops it: the activity the security promises are checked around. A
+// change that teardown reverts is visible only to during.
+func runEveryRunner(t *testing.T, during func(runner string)) {
 	t.Helper()
+	type named struct {
+		name string
+		r    sandbox.Runner
+		art  string
+	}
+	var rs []named
 	for _, n := range available() {
-		c := runners.CheckEcho(context.Background(), newRunner(t, n), artifact(n), 64<<10)
-		if c.Err != nil {
-			t.Fatalf("echo under %s: %v", n, c.Err)
+		rs = append(rs, named{n, newRunner(t, n), artifact(n)})
+	}
+	if os.Geteuid() == 0 {
+		rs = append(rs, named{"netns shaped", nsrun.Netns{Options: nsrun.Options{Shape: nsrun.Shape{RateBits: 100e6}}}, guest.Native})
+	}
+	for _, n := range rs {
+		g, err := n.r.Start(context.Background(), sandbox.Spec{Artifact: n.art, Args: []string{"echo"},
+			Listen: []sandbox.Listen{{}}, Timeout: time.Minute})
+		if err != nil {
+			t.Fatalf("start under %s: %v", n.name, err)
+		}
+		echoOnce(t, g.Addrs()[0].String())
+		if during != nil {
+			during(n.name)
+		}
+		if r := g.Stop(); r.Err != nil {
+			t.Fatalf("stop under %s: %v", n.name, r.Err)
 		}
 	}
 }
@@ -59,22 +81,26 @@ func forwardingSysctls(t *testing.T) map[string]string {
 	return m
 }
 
-// nswasi never enables IP forwarding, globally or on any interface.
+// nswasi never enables IP forwarding, globally or on any interface: read
+// while each guest runs and after.
 func TestNoForwardingEnabled(t *testing.T) {
 	testenv.RequireRoot(t)
 	before := forwardingSysctls(t)
-	runEveryRunner(t)
-	after := forwardingSysctls(t)
-	for p, v := range before {
-		if after[p] != v && after[p] != "" {
-			t.Errorf("%s changed from %s to %s", p, v, after[p])
+	check := func(when string) {
+		after := forwardingSysctls(t)
+		for p, v := range before {
+			if after[p] != v && after[p] != "" {
+				t.Errorf("%s: %s changed from %s to %s", when, p, v, after[p])
+			}
+		}
+		for p, v := range after {
+			if _, ok := before[p]; !ok && v != "0" {
+				t.Errorf("%s: %s appeared with forwarding %s", when, p, v)
+			}
 		}
 	}
-	for p, v := range after {
-		if _, ok := before[p]; !ok && v != "0" {
-			t.Errorf("%s appeared with forwarding %s", p, v)
-		}
-	}
+	runEveryRunner(t, func(runner string) { check("while a guest ran under " + runner) })
+	check("after the runs")
 }
 
 // networkState describes the root namespace outside nswasi's own objects:
@@ -133,24 +159,47 @@ func networkState(t *testing.T) []string {
 		out = append(out, "nft table "+tb)
 	}
 	for _, c := range chains {
+		if strings.HasPrefix(c.Table.Name, nsrun.Prefix+"reltest") {
+			continue // this package's own counting table, with moving counters
+		}
 		rs, err := conn.GetRules(c.Table, c)
 		if err != nil {
 			t.Fatal(err)
 		}
 		out = append(out, fmt.Sprintf("nft chain %d %s %s rules=%d", c.Table.Family, c.Table.Name, c.Name, len(rs)))
+		// Each rule by content (its expressions as the kernel encodes
+		// them), counters left out: they move with anyone's traffic.
+		for i, r := range rs {
+			var b strings.Builder
+			for _, e := range r.Exprs {
+				if _, ok := e.(*expr.Counter); ok {
+					continue
+				}
+				if m, err := expr.Marshal(byte(c.Table.Family), e); err == nil {
+					fmt.Fprintf(&b, "%x ", m)
+				} else {
+					fmt.Fprintf(&b, "%T ", e)
+				}
+			}
+			out = append(out, fmt.Sprintf("nft rule %d %s %s #%d %s", c.Table.Family, c.Table.Name, c.Name, i, b.String()))
+		}
 	}
 	slices.Sort(out)
 	return out
 }
 
 // nswasi changes no interface, address, route, routing rule or firewall
-// table that it did not create.
+// table, chain or rule (by content) that it did not create: compared while
+// each guest runs and after.
 func TestForeignNetworkStateUntouched(t *testing.T) {
 	testenv.RequireRoot(t)
 	before := networkState(t)
-	runEveryRunner(t)
-	after := networkState(t)
-	if d := diff(before, after); d != "" {
+	runEveryRunner(t, func(runner string) {
+		if d := diff(before, networkState(t)); d != "" {
+			t.Errorf("while a guest ran under %s, the root namespace changed outside nswasi's objects: %s", runner, d)
+		}
+	})
+	if d := diff(before, networkState(t)); d != "" {
 		t.Errorf("root namespace changed outside nswasi's objects: %s", d)
 	}
 	t.Logf("%d items compared", len(before))
@@ -267,7 +316,7 @@ func TestNoTrafficBeyondLoopbackAndOwnNamespaces(t *testing.T) {
 	w := watchTraffic(t)
 	txBefore := realTx(t)
 	t0 := time.Now()
-	runEveryRunner(t)
+	runEveryRunner(t, nil)
 	got := w.counts(t)
 	txAfter := realTx(t)
 	if got["forward"] != 0 {

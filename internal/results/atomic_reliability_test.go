@@ -43,43 +43,61 @@ func bigBench(gen int) *Bench {
 	return b
 }
 
-// A writer killed with SIGKILL at arbitrary moments never leaves a
+// A writer killed with SIGKILL in the middle of a write never leaves a
 // truncated or mixed result file behind: the path holds either nothing or
-// one complete generation. Readers running alongside see the same.
+// one complete generation. Readers running alongside see the same. A kill
+// counts as mid-write only if it left the writer's temporary file (made
+// before the write, renamed after it); the test goes on until 8 kills
+// did, so it cannot pass without testing what it claims.
 func TestKilledWriterLeavesNoTruncatedFile(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, BenchFile)
-	for round := range 8 {
+	const want, maxAttempts = 8, 60
+	landed := 0
+	for round := 0; landed < want && round < maxAttempts; round++ {
+		before := temps(dir)
 		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperWriter$", "-test.count=1")
 		cmd.Env = append(os.Environ(), writerEnv+"="+path)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		// Read while it writes, then kill it at a different moment each round.
-		deadline := time.Now().Add(time.Duration(50+37*round) * time.Millisecond)
+		// Read while it writes for a while, then kill it as soon as a
+		// new temporary file shows that a write is under way.
+		deadline := time.Now().Add(time.Duration(20+13*round) * time.Millisecond)
 		for time.Now().Before(deadline) {
 			checkComplete(t, path)
+		}
+		giveUp := time.Now().Add(10 * time.Second)
+		for len(temps(dir)) <= len(before) && time.Now().Before(giveUp) {
 		}
 		cmd.Process.Signal(syscall.SIGKILL)
 		cmd.Wait()
 		checkComplete(t, path)
+		if len(temps(dir)) > len(before) {
+			landed++
+		}
+	}
+	if landed < want {
+		t.Errorf("only %d kills of %d attempts landed mid-write (left a temporary file): the test did not test", landed, maxAttempts)
 	}
 	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("no result file after 8 writers: %v", err)
+		t.Fatalf("no result file after the killed writers: %v", err)
 	}
 	// A killed writer cannot remove its temporary file; it is hidden
 	// (a leading dot) and never at the result's path.
 	entries, _ := os.ReadDir(dir)
-	var stray int
 	for _, e := range entries {
-		if e.Name() != BenchFile {
-			if !strings.HasPrefix(e.Name(), "."+BenchFile+".tmp-") {
-				t.Errorf("unexpected file %s", e.Name())
-			}
-			stray++
+		if e.Name() != BenchFile && !strings.HasPrefix(e.Name(), "."+BenchFile+".tmp-") {
+			t.Errorf("unexpected file %s", e.Name())
 		}
 	}
-	t.Logf("%d hidden temporary files left by 8 killed writers", stray)
+	t.Logf("%d kills landed mid-write, each leaving a hidden temporary file", landed)
+}
+
+// temps lists the hidden temporary files of result writers in dir.
+func temps(dir string) []string {
+	m, _ := filepath.Glob(filepath.Join(dir, "."+BenchFile+".tmp-*"))
+	return m
 }
 
 func checkComplete(t *testing.T, path string) {
