@@ -80,9 +80,10 @@ func TestKilledWriterLeavesNoTruncatedFile(t *testing.T) {
 	if landed < want {
 		t.Errorf("only %d kills of %d attempts landed mid-write (left a temporary file): the test did not test", landed, maxAttempts)
 	}
-	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("no result file after the killed writers: %v", err)
-	}
+	// The path may hold nothing at all: on a loaded machine every writer
+	// can be killed before its first rename, which the promise allows
+	// ("either nothing or one complete generation"); checkComplete has
+	// judged whatever was there after every kill.
 	// A killed writer cannot remove its temporary file; it is hidden
 	// (a leading dot) and never at the result's path.
 	entries, _ := os.ReadDir(dir)
