@@ -24,6 +24,7 @@ var guest scenarios.Guest
 func TestMain(m *testing.M) {
 	os.Exit(testenv.Main(m, func(g scenarios.Guest) error {
 		guest = g
+		bench.SetTestGuest(g)
 		return nil
 	}))
 }

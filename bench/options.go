@@ -57,8 +57,13 @@ type Options struct {
 	// Verify makes both ends check every byte against the pattern (slower;
 	// for tests). Byte counts are always checked.
 	Verify bool
-	// Peers runs iperf3, when installed, over the same paths.
+	// Peers runs the fidelity checks against iperf3 and sockperf, when
+	// installed, over the same paths (see runPeers).
 	Peers bool
+	// PeerDuration is the length of one repetition of a peer check, on
+	// both sides, in whole seconds; PeerOmit the start left out (iperf3
+	// -O, and nswasi's warm-up before each repetition).
+	PeerDuration, PeerOmit time.Duration
 	// Quick marks a quick run in the recorded configuration.
 	Quick bool
 	// Guest holds the two guest builds.
@@ -94,6 +99,15 @@ func (o *Options) Defaults() {
 	}
 	if o.Warmup == 0 {
 		o.Warmup = o.Duration / 4
+	}
+	if o.PeerDuration == 0 {
+		o.PeerDuration = 5 * time.Second
+		if o.Quick {
+			o.PeerDuration = 3 * time.Second
+		}
+	}
+	if o.PeerOmit == 0 {
+		o.PeerOmit = time.Second
 	}
 	if o.Engine == "" {
 		o.Engine = "compiler"
@@ -138,6 +152,9 @@ func (o *Options) Validate() error {
 	}
 	if o.Duration < 10*time.Millisecond || o.Duration > time.Hour {
 		return sandbox.BadInput("duration %s: want 10ms to 1h", o.Duration)
+	}
+	if o.PeerDuration < time.Second || o.PeerDuration%time.Second != 0 || o.PeerOmit%time.Second != 0 || o.PeerOmit < 0 {
+		return sandbox.BadInput("peer duration %s, omit %s: want whole seconds (iperf3 and sockperf take seconds), duration at least 1s", o.PeerDuration, o.PeerOmit)
 	}
 	if o.OutDir == "" {
 		return sandbox.BadInput("no output directory")

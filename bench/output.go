@@ -143,9 +143,19 @@ func Table(out io.Writer, b *results.Bench) {
 	if len(b.Peers) > 0 {
 		fmt.Fprintln(out)
 		tw = tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "PEER\tPATH\tPEER MB/s\tNSWASI/PEER\tDETAIL")
+		fmt.Fprintln(tw, "PEER\tPATH\tCHECK\tPEER MEDIAN\tNSWASI MEDIAN\tNSWASI/PEER\t95% INTERVAL\tCV PEER/NSWASI\tDETAIL")
 		for _, p := range b.Peers {
-			fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.2f\t%s\n", p.Tool, p.Path, p.BPS/1e6, p.Ratio, p.Detail)
+			if p.Skipped != "" {
+				fmt.Fprintf(tw, "%s\t%s\t-\t-\t-\t-\t-\t-\tskipped: %s\n", p.Tool, p.Path, p.Skipped)
+				continue
+			}
+			if p.PeerSummary == nil || p.NswasiSummary == nil || p.Ratio == 0 {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t-\t-\t-\t-\t-\t%s\n", p.Tool, p.Path, p.Scenario, p.Detail)
+				continue
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s\t%s\t%.2f\t[%.2f, %.2f]\t%.0f%%/%.0f%%\t%s\n", p.Tool, p.Path, p.Scenario, p.Metric,
+				peerValue(p, p.PeerSummary.Median), peerValue(p, p.NswasiSummary.Median), p.Ratio, p.RatioCILow, p.RatioCIHigh,
+				100*p.PeerSummary.CV, 100*p.NswasiSummary.CV, p.Detail)
 		}
 		tw.Flush()
 	}
@@ -188,4 +198,17 @@ func shortResult(r results.Run) string {
 		s += fmt.Sprintf(", %d waits, %d spurious", r.Counters.Waits, r.Counters.Spurious)
 	}
 	return s
+}
+
+// peerValue formats one figure of a peer check in its unit.
+func peerValue(p results.Peer, v float64) string {
+	switch p.Unit {
+	case "bytes/s":
+		return fmt.Sprintf("%.0f MB/s", v/1e6)
+	case "ns":
+		return fmt.Sprintf("%.1f µs", v/1e3)
+	case "1/s":
+		return fmt.Sprintf("%.0f /s", v)
+	}
+	return fmt.Sprintf("%g %s", v, p.Unit)
 }

@@ -35,7 +35,8 @@ func cmdBench(ctx context.Context, args []string) error {
 	dur := fs.Duration("duration", 0, "length of one repetition (default 2s; 300ms with --quick)")
 	pollTimeout := fs.Duration("poll-timeout", 0, "bound on each readiness wait in poll mode (default 10ms)")
 	trace := fs.Bool("trace-hostcalls", false, "also run each WASI case with WASI host calls counted, and report the accounting's cost")
-	noPeers := fs.Bool("no-peers", false, "skip the iperf3 fidelity comparison")
+	noPeers := fs.Bool("no-peers", false, "skip the fidelity comparison with iperf3 and sockperf")
+	peerDur := fs.Duration("peer-duration", 0, "length of one repetition of each fidelity check, whole seconds (default 5s; 3s with --quick), after 1s left out")
 	guestDir := fs.String("guest-dir", "", "directory holding guest and guest.wasm (default: beside nswasi)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -45,7 +46,7 @@ func cmdBench(ctx context.Context, args []string) error {
 	}
 	o := bench.Options{
 		OutDir: *out, Quick: *quick, Reps: *reps, Duration: *dur, Engine: common.engine,
-		TraceHostcalls: *trace, PollTimeout: *pollTimeout, Peers: !*noPeers, Progress: os.Stderr,
+		TraceHostcalls: *trace, PollTimeout: *pollTimeout, Peers: !*noPeers, PeerDuration: *peerDur, Progress: os.Stderr,
 	}
 	var err error
 	if o.Scenarios, err = splitList(*scen); err != nil {
