@@ -20,6 +20,8 @@ import (
 
 	"github.com/nswasi/nswasi/internal/results"
 	"github.com/nswasi/nswasi/nsrun"
+	"github.com/nswasi/nswasi/sandbox"
+	"github.com/nswasi/nswasi/sandbox/runners"
 )
 
 // peerSize is the write size of both sides of the iperf3 comparison:
@@ -124,7 +126,142 @@ func runPeers(ctx context.Context, o *Options, progress io.Writer) []results.Pee
 			peers = append(peers, peer)
 		}
 	}
+	// wrk and nswasi's own http driver take turns against one guest
+	// serving standalone (one granted listener, no control connection).
+	bin, lookErr := exec.LookPath("wrk")
+	for _, runner := range []string{"native", "wasi"} {
+		if ctx.Err() != nil {
+			return peers
+		}
+		peer := results.Peer{Tool: "wrk", Path: "loopback", Runner: runner}
+		switch {
+		case lookErr != nil:
+			peer.Skipped = "wrk is not installed (scripts/provision.sh installs it; apt-get install wrk)"
+		case !slices.Contains(o.Runners, runner):
+			peer.Skipped = fmt.Sprintf("runner %s is not among the runners", runner)
+		}
+		if peer.Skipped != "" {
+			say("fidelity wrk %s: skipped: %s", runner, peer.Skipped)
+		} else {
+			peer = compareWrk(ctx, o, bin, runner)
+			if peer.Ratio == 0 {
+				say("fidelity wrk %s: %s", runner, peer.Detail)
+			} else {
+				say("fidelity wrk %s: nswasi/wrk %.2f [%.2f, %.2f]", runner, peer.Ratio, peer.RatioCILow, peer.RatioCIHigh)
+			}
+		}
+		peers = append(peers, peer)
+	}
 	return peers
+}
+
+// wrkSize and wrkConns are the http check's body size and connections
+// (the quick sweep's http case).
+const (
+	wrkSize  = 1024
+	wrkConns = 4
+)
+
+// compareWrk starts the http workload standalone under runner and runs
+// o.Reps alternating repetitions of wrk and of nswasi's http driver
+// against it, after one unrecorded warm-up of the driver.
+func compareWrk(ctx context.Context, o *Options, bin, runner string) results.Peer {
+	peer := results.Peer{
+		Tool: "wrk", Path: "loopback", Scenario: "http", Runner: runner, Mode: "netpoll",
+		Size: wrkSize, Conns: wrkConns, Metric: "requests", Unit: "1/s",
+		PeerReps: []float64{}, NswasiReps: []float64{},
+	}
+	secs := int(o.PeerDuration / time.Second)
+	args := []string{"-t", "1", "-c", strconv.Itoa(wrkConns), "-d", strconv.Itoa(secs) + "s", "--timeout", "5s"}
+	peer.Command = "wrk " + strings.Join(args, " ")
+	info, _ := runners.Lookup(runner)
+	cfg := o.Runner
+	if info.Wasm {
+		cfg.Wasi.Engine = o.Engine
+	}
+	r, err := runners.New(runner, cfg)
+	if err != nil {
+		peer.Detail = err.Error()
+		return peer
+	}
+	g, err := r.Start(ctx, sandbox.Spec{
+		Artifact: runners.Artifact(runner, o.Guest.Native, o.Guest.Wasm),
+		Args:     []string{"http", "-mode", peer.Mode, "-size", strconv.Itoa(wrkSize)},
+		Env:      []string{},
+		Listen:   []sandbox.Listen{{}},
+		Timeout:  time.Duration(2*o.Reps+1)*(o.PeerDuration+2*grace) + time.Minute,
+	})
+	if err != nil {
+		peer.Detail = "start: " + err.Error()
+		return peer
+	}
+	defer g.Stop()
+	addr := g.Addrs()[0]
+	url := "http://" + addr.String() + "/"
+	nswasiOnce := func(d time.Duration, keep bool) error {
+		cr, err := httpLoad(ctx, addr, wrkSize, wrkConns, d, false)
+		if err != nil {
+			return fmt.Errorf("nswasi http driver: %w", err)
+		}
+		if keep {
+			peer.NswasiReps = append(peer.NswasiReps, float64(cr.Ops)/cr.Elapsed.Seconds())
+		}
+		return nil
+	}
+	wrkOnce := func() error {
+		cctx, cancel := context.WithTimeout(ctx, o.PeerDuration+30*time.Second)
+		defer cancel()
+		cl := exec.CommandContext(cctx, bin, append(args, url)...)
+		cl.Env = []string{}
+		out, err := cl.CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("wrk: %v: %s", err, lastLines(string(out), 3))
+		}
+		rps, err := parseWrk(string(out))
+		if err != nil {
+			return err
+		}
+		peer.PeerReps = append(peer.PeerReps, rps)
+		return nil
+	}
+	err = nswasiOnce(max(o.PeerOmit, 100*time.Millisecond), false)
+	for i := 0; i < o.Reps && err == nil; i++ {
+		if i%2 == 0 {
+			err = errors.Join(nswasiOnce(o.PeerDuration, true), wrkOnce())
+		} else {
+			err = errors.Join(wrkOnce(), nswasiOnce(o.PeerDuration, true))
+		}
+	}
+	if err != nil {
+		peer.Detail = oneLine(err)
+		return peer
+	}
+	fillRatio(&peer)
+	peer.Detail = fmt.Sprintf("nswasi http driver vs %s against one standalone guest under %s, netpoll, %s bodies, %d connections, %d alternating repetitions of %s each",
+		peer.Command, runner, formatSize(wrkSize), wrkConns, o.Reps, o.PeerDuration)
+	return peer
+}
+
+var (
+	wrkRPS    = regexp.MustCompile(`Requests/sec:\s*([0-9.]+)`)
+	wrkErrors = regexp.MustCompile(`(Socket errors:.*|Non-2xx or 3xx responses:.*)`)
+)
+
+// parseWrk reads wrk's requests per second; any socket error or non-2xx
+// answer fails the repetition.
+func parseWrk(out string) (float64, error) {
+	if m := wrkErrors.FindAllString(out, -1); m != nil {
+		return 0, fmt.Errorf("wrk saw errors: %s", strings.Join(m, "; "))
+	}
+	m := wrkRPS.FindStringSubmatch(out)
+	if m == nil {
+		return 0, fmt.Errorf("wrk output has no Requests/sec: %s", lastLines(out, 3))
+	}
+	v, err := strconv.ParseFloat(m[1], 64)
+	if err != nil || v <= 0 {
+		return 0, fmt.Errorf("wrk: %s requests/s", m[1])
+	}
+	return v, nil
 }
 
 // comparePeer runs o.Reps alternating repetitions of the tool and of the

@@ -120,19 +120,22 @@ func TestFillRatio(t *testing.T) {
 // Every check is either measured or recorded as skipped with a reason:
 // none is dropped silently.
 func TestPeersNeverDropACheck(t *testing.T) {
-	o := &Options{Runners: []string{"wasi"}, Reps: 1, PeerDuration: time.Second, PeerOmit: 0}
+	// Under wasi only, wrk's wasi check is the one that runs (or fails
+	// to start without a guest build, which it must say).
+	o := &Options{Runners: []string{"wasi"}, Reps: 1, PeerDuration: time.Second, PeerOmit: 0, Guest: guestForInternal}
+	o.Defaults()
 	var progress strings.Builder
 	peers := runPeers(context.Background(), o, &progress)
-	if len(peers) != 4 {
-		t.Fatalf("%d peer records, want 4 (two tools × two paths): %+v", len(peers), peers)
+	if len(peers) != 6 {
+		t.Fatalf("%d peer records, want 6 (iperf3 and sockperf × two paths, wrk × two runners): %+v", len(peers), peers)
 	}
 	for _, p := range peers {
-		if p.Skipped == "" {
-			t.Errorf("%s %s: neither measured nor skipped", p.Tool, p.Path)
+		if p.Skipped == "" && p.Ratio == 0 && p.Detail == "" {
+			t.Errorf("%s %s %s: neither measured nor skipped nor failed with a reason", p.Tool, p.Path, p.Runner)
 		}
 	}
-	if n := strings.Count(progress.String(), "skipped:"); n != 4 {
-		t.Errorf("%d skip lines, want 4:\n%s", n, progress.String())
+	if n := strings.Count(progress.String(), "skipped:"); n != 5 {
+		t.Errorf("%d skip lines, want 5:\n%s", n, progress.String())
 	}
 }
 
@@ -140,7 +143,8 @@ func TestPeersNeverDropACheck(t *testing.T) {
 func TestPeersCompare(t *testing.T) {
 	needTool(t, "iperf3")
 	needTool(t, "sockperf")
-	names := []string{"native"}
+	needTool(t, "wrk")
+	names := []string{"native", "wasi"}
 	if os.Geteuid() == 0 {
 		names = append(names, "netns")
 	} else {
@@ -160,6 +164,22 @@ func TestPeersCompare(t *testing.T) {
 		}
 		if p.Ratio <= 0 || len(p.PeerReps) != 1 || len(p.NswasiReps) != 1 {
 			t.Errorf("%s %s: ratio %v, reps %v / %v: %s", p.Tool, p.Path, p.Ratio, p.PeerReps, p.NswasiReps, p.Detail)
+		}
+	}
+}
+
+func TestParseWrk(t *testing.T) {
+	ok := "  1866 requests in 2.03s, 2.03MB read\nRequests/sec:    919.02\nTransfer/sec:      1.00MB\n"
+	if v, err := parseWrk(ok); err != nil || v != 919.02 {
+		t.Errorf("parseWrk(ok) = %v, %v", v, err)
+	}
+	for _, bad := range []string{
+		ok + "  Socket errors: connect 0, read 3, write 0, timeout 0\n",
+		ok + "  Non-2xx or 3xx responses: 12\n",
+		"unable to connect to 127.0.0.1:1 Connection refused\n",
+	} {
+		if v, err := parseWrk(bad); err == nil {
+			t.Errorf("parseWrk(%q) = %v, want an error", bad, v)
 		}
 	}
 }
