@@ -27,8 +27,9 @@ func findings(d *Data) []string {
 		spuriousFindings(s, add)
 		hostcallFindings(s, add)
 		tracedCostFinding(s, add)
+		peerFindings(s, add)
 		for _, p := range s.Bench.Peers {
-			if p.Ratio > 0 {
+			if p.Ratio > 0 && p.BPS > 0 {
 				add("Fidelity: nswasi's native stream reaches %.2f× the throughput of %s on the %s path (%s Gbit/s for %s).",
 					p.Ratio, p.Tool, p.Path, num(p.BPS/gbit), p.Tool)
 			}
