@@ -467,7 +467,10 @@ func iperfOnce(ctx context.Context, bin, host string, secs, omit int, spawn func
 		return 0, "", err
 	}
 	defer srv.stop()
-	args := []string{"-c", host, "-t", strconv.Itoa(secs), "-O", strconv.Itoa(omit), "-l", "128K", "-J"}
+	// -N: Go sets TCP_NODELAY on every TCP connection, nswasi's driver's
+	// included; iperf3 leaves Nagle on unless told. Same socket options on
+	// both sides, or the comparison measures Nagle (RATIONALE.md).
+	args := []string{"-c", host, "-t", strconv.Itoa(secs), "-O", strconv.Itoa(omit), "-l", "128K", "-N", "-J"}
 	cmd := "iperf3 " + strings.Join(args, " ")
 	bps, err := iperfClient(ctx, bin, append(args, "-p", strconv.Itoa(port)), time.Duration(secs+omit)*time.Second+20*time.Second)
 	if err != nil {
