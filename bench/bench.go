@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/nswasi/nswasi/internal/results"
@@ -68,6 +69,12 @@ func Run(ctx context.Context, o Options) (*results.Bench, error) {
 		}
 		if o.Progress != nil {
 			fmt.Fprintf(o.Progress, "[%d/%d] %s: %s (%s)\n", i+1, len(cases), c, shortResult(run), time.Since(t0).Round(100*time.Millisecond))
+		}
+	}
+	if ctx.Err() == nil && slices.Contains(o.Scenarios, "start") {
+		b.Runs = append(b.Runs, runStart(ctx, &o, o.Progress)...)
+		if err := save(); err != nil {
+			return b, err
 		}
 	}
 	if ctx.Err() == nil && o.Peers {

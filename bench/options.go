@@ -25,7 +25,8 @@ import (
 )
 
 // Scenarios lists the workloads by the names --scenarios takes.
-var Scenarios = []string{"stream", "rr", "conn", "idle", "http"}
+// start times launch to first answer and measures memory (runStart).
+var Scenarios = []string{"stream", "rr", "conn", "idle", "http", "start"}
 
 // Modes lists the guest's I/O modes.
 var Modes = []string{"blocking", "nonblocking", "poll", "netpoll"}
@@ -245,4 +246,22 @@ func (o *Options) Cases() []Case {
 		}
 	}
 	return out
+}
+
+// Steps is the number of progress lines a Run with o writes: one per
+// case, one per start variant, one per peer check (made or skipped).
+func (o *Options) Steps() int {
+	n := len(o.Cases())
+	if slices.Contains(o.Scenarios, "start") {
+		for _, r := range o.Runners {
+			n++
+			if info, _ := runners.Lookup(r); info.Wasm {
+				n++ // cold and warm cache
+			}
+		}
+	}
+	if o.Peers {
+		n += peerSteps
+	}
+	return n
 }

@@ -15,7 +15,7 @@ import (
 // benchName is a run's name in Go benchmark format: one key=value
 // sub-benchmark per parameter, so that benchstat can slice by any of them.
 func benchName(r results.Run) string {
-	top := map[string]string{"stream": "Stream", "rr": "RR", "conn": "Conn", "idle": "Idle", "http": "HTTP"}[r.Scenario]
+	top := map[string]string{"stream": "Stream", "rr": "RR", "conn": "Conn", "idle": "Idle", "http": "HTTP", "start": "Start", "memory": "Memory"}[r.Scenario]
 	if top == "" {
 		top = r.Scenario
 	}
@@ -44,6 +44,10 @@ func textUnit(r results.Run) (unit string, scale float64) {
 		return "req/s", 1
 	case "idle":
 		return "cpu-s/s", 1
+	case "start":
+		return "ms", 1e3
+	case "memory":
+		return "MiB", 1.0 / (1 << 20)
 	}
 	return strings.ReplaceAll(r.Unit, " ", "-"), 1
 }
@@ -95,7 +99,7 @@ func cpuPer(r results.Run, cpuS float64, i int) (float64, string, bool) {
 // p99 latency and the guest's counters.
 func Table(out io.Writer, b *results.Bench) {
 	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SCENARIO\tRUNNER\tMODE\tSIZE\tCONNS\tMEDIAN\t±95%\tCPU\tP99\tREADS\tWRITES\tEAGAIN\tWAITS\tSPURIOUS\tRESULT")
+	fmt.Fprintln(tw, "SCENARIO\tRUNNER\tMODE\tSIZE\tCONNS\tMEDIAN\t±95%\tCV\tCPU\tP99\tREADS\tWRITES\tEAGAIN\tWAITS\tSPURIOUS\tRESULT")
 	for _, r := range b.Runs {
 		sc := r.Scenario
 		if r.Direction != "" {
@@ -104,11 +108,13 @@ func Table(out io.Writer, b *results.Bench) {
 		if r.Traced {
 			sc += " (traced)"
 		}
-		med, ci, cpu, p99 := "-", "-", "-", "-"
+		med, ci, cv, cpu, p99 := "-", "-", "-", "-", "-"
 		if r.Summary.N > 0 {
-			med = formatValue(r, r.Summary.Median)
-			if r.Summary.Mean != 0 {
-				ci = fmt.Sprintf("%.1f%%", 100*(r.Summary.CIHigh-r.Summary.Mean)/r.Summary.Mean)
+			sum := results.Summarize(r.Reps) // CV for results written before it was recorded
+			med = formatValue(r, sum.Median)
+			if sum.Mean != 0 {
+				ci = fmt.Sprintf("%.1f%%", 100*(sum.CIHigh-sum.Mean)/sum.Mean)
+				cv = fmt.Sprintf("%.1f%%", 100*sum.CV)
 			}
 		}
 		if c := r.CPU; c != nil {
@@ -135,11 +141,14 @@ func Table(out io.Writer, b *results.Bench) {
 		if r.TracedRatio > 0 {
 			result += fmt.Sprintf(" (traced/untraced %.2f)", r.TracedRatio)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n",
-			sc, r.Runner, r.Mode, formatSize(r.Size), r.Conns, med, ci, cpu, p99,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n",
+			sc, r.Runner, r.Mode, formatSize(r.Size), r.Conns, med, ci, cv, cpu, p99,
 			k.Reads, k.Writes, k.EAGAINs, k.Waits, k.Spurious, result)
 	}
 	tw.Flush()
+	if m, n := MedianCV(b, "stream"); n > 0 {
+		fmt.Fprintf(out, "\nmedian coefficient of variation over %d stream runs: %.1f%%\n", n, 100*m)
+	}
 	if len(b.Peers) > 0 {
 		fmt.Fprintln(out)
 		tw = tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
@@ -167,6 +176,10 @@ func formatValue(r results.Run, v float64) string {
 		return fmt.Sprintf("%.1f MB/s", v/1e6)
 	case "idle":
 		return fmt.Sprintf("%.4f cpu-s/s", v)
+	case "start":
+		return fmt.Sprintf("%.1f ms", v*1e3)
+	case "memory":
+		return fmt.Sprintf("%.1f MiB", v/(1<<20))
 	}
 	return fmt.Sprintf("%.0f/s", v)
 }
@@ -211,4 +224,20 @@ func peerValue(p results.Peer, v float64) string {
 		return fmt.Sprintf("%.0f /s", v)
 	}
 	return fmt.Sprintf("%g %s", v, p.Unit)
+}
+
+// MedianCV is the median, over the successful untraced runs of scenario,
+// of each run's coefficient of variation, and the number of runs: one
+// figure for how noisy a whole invocation was.
+func MedianCV(b *results.Bench, scenario string) (float64, int) {
+	var cvs []float64
+	for _, r := range b.Runs {
+		if r.Scenario == scenario && !r.Traced && len(r.Reps) > 1 {
+			cvs = append(cvs, results.Summarize(r.Reps).CV)
+		}
+	}
+	if len(cvs) == 0 {
+		return 0, 0
+	}
+	return results.Summarize(cvs).Median, len(cvs)
 }

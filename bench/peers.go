@@ -41,6 +41,10 @@ type peerPath struct{ name, runner string }
 
 var peerPaths = []peerPath{{"loopback", "native"}, {"veth", "netns"}}
 
+// peerSteps is the number of peer checks runPeers reports, one line each:
+// iperf3 and sockperf on each path, wrk under native and wasi.
+const peerSteps = 2*2 + 2
+
 // peerCheck is one comparison: a tool, its nswasi twin, and how to run
 // one repetition of the tool.
 type peerCheck struct {

@@ -65,6 +65,11 @@ type Bench struct {
 	Engine string `yaml:"engine"`
 	// TraceHostcalls counts WASI host calls (and measures what that costs).
 	TraceHostcalls bool `yaml:"trace_hostcalls"`
+	// NoPeers leaves out the fidelity checks against iperf3, sockperf and
+	// wrk; PeerDuration is the length of each of their repetitions (whole
+	// seconds; default 5s, 3s with the quick preset).
+	NoPeers      bool     `yaml:"no_peers"`
+	PeerDuration Duration `yaml:"peer_duration"`
 }
 
 // Link describes the link conditions of the namespaces' veths. Zero values

@@ -31,6 +31,8 @@ var builders = []figureBuilder{
 	isolationFigure,
 	fidelityFigure,
 	fidelityRatioFigure,
+	startFigure,
+	memoryFigure,
 }
 
 // Figures builds every figure whose data is present and lists the others.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -120,15 +119,11 @@ func cmdRun(ctx context.Context, args []string) error {
 			OutDir: dir, Scenarios: b.Scenarios, Runners: b.Runners, Modes: b.Modes,
 			Sizes: sizes(b.Sizes), Conns: b.Conns, Reps: b.Reps,
 			Duration: time.Duration(b.Duration), Warmup: time.Duration(b.Warmup),
-			Engine: b.Engine, TraceHostcalls: b.TraceHostcalls, Peers: true,
+			Engine: b.Engine, TraceHostcalls: b.TraceHostcalls, Peers: !b.NoPeers, PeerDuration: time.Duration(b.PeerDuration),
 			Quick: b.Preset == "quick", Guest: guest, Runner: cfg, Progress: stepWriter{pr},
 		}
 		o.Defaults()
-		steps := len(o.Cases())
-		if _, err := exec.LookPath("iperf3"); err == nil {
-			steps += 2 // the iperf3 peers: loopback and veth
-		}
-		pr.Phase("bench", steps)
+		pr.Phase("bench", o.Steps())
 		_, err := bench.Run(ctx, o)
 		pr.Finish()
 		runErr = errors.Join(runErr, ignoreCancel(ctx, err))

@@ -27,6 +27,7 @@ bench:
   reps: 2
   duration: 50ms
   warmup: 10ms
+  peer_duration: 1s
 `
 
 func writeExperiment(t *testing.T, body string) string {

@@ -1,0 +1,75 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+)
+
+// Every runner starts, serves its first request and reports memory;
+// WASI runners once with an empty and once with a filled cache.
+func TestStartAndMemory(t *testing.T) {
+	names := []string{"native", "wasi"}
+	if os.Geteuid() == 0 {
+		names = append(names, "netns")
+	}
+	o := &Options{Runners: names, Reps: 1, Guest: guestForInternal, OutDir: t.TempDir()}
+	o.Defaults()
+	o.Runner.Wasi.CacheDir = "" // runStart gives each variant its own
+	runs := runStart(context.Background(), o, nil)
+	seen := map[string]bool{}
+	for _, r := range runs {
+		key := r.Scenario + " " + r.Direction + " " + r.Runner
+		seen[key] = true
+		if r.Error != "" || len(r.Reps) != 1 {
+			t.Errorf("%s: %d reps, %s", key, len(r.Reps), r.Error)
+			continue
+		}
+		v := r.Reps[0]
+		switch r.Scenario {
+		case "start":
+			if v <= 0 || v > 120 {
+				t.Errorf("%s: started in %v s", key, v)
+			}
+		case "memory":
+			// A Go guest needs more than 1 MiB resident and, idle, far
+			// less than 2 GiB.
+			if v < 1<<20 || v > 2<<30 {
+				t.Errorf("%s: %v bytes", key, v)
+			}
+		}
+	}
+	for _, want := range []string{"start  native", "start cold wasi", "start warm wasi", "memory idle wasi", "memory load native"} {
+		if !seen[want] {
+			t.Errorf("no %q run; got %v", want, seen)
+		}
+	}
+}
+
+// A shell with two sleeping children: the tree's memory is more than
+// the shell's alone.
+func TestTreeMemoryCountsDescendants(t *testing.T) {
+	sh := exec.Command("sh", "-c", "sleep 30 & sleep 30 & wait")
+	if err := sh.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = sh.Process.Kill(); _ = sh.Wait() }()
+	time.Sleep(300 * time.Millisecond)
+	tree, _, err := treeMemory(sh.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", sh.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if alone := statusKB(st, "VmRSS:") << 10; tree <= alone {
+		t.Errorf("tree %d bytes, shell alone %d: the children were not counted", tree, alone)
+	}
+	if _, _, err := treeMemory(0); err == nil {
+		t.Error("no pid, no error")
+	}
+}
