@@ -214,6 +214,9 @@ var (
 func (o *Options) Cases() []Case {
 	var out []Case
 	for _, sc := range o.Scenarios {
+		if sc == "start" {
+			continue // not a case: runStart starts its own guests
+		}
 		dirs := []string{""}
 		if sc == "stream" {
 			dirs = []string{"in", "out"}

@@ -73,3 +73,17 @@ func TestTreeMemoryCountsDescendants(t *testing.T) {
 		t.Error("no pid, no error")
 	}
 }
+
+// start is measured by runStart, never as a case, whatever --sizes says.
+func TestStartIsNotACase(t *testing.T) {
+	o := &Options{Scenarios: []string{"rr", "start"}, Runners: []string{"native", "wasi"}, Modes: []string{"blocking"}, Sizes: []int{64}, Conns: []int{1}}
+	for _, c := range o.Cases() {
+		if c.Scenario == "start" {
+			t.Fatalf("start case %s", c)
+		}
+	}
+	// 2 rr cases, start: native once, wasi cold and warm.
+	if n := o.Steps(); n != 2+3 {
+		t.Errorf("%d progress steps, want 5", n)
+	}
+}
