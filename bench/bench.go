@@ -71,13 +71,13 @@ func Run(ctx context.Context, o Options) (*results.Bench, error) {
 			fmt.Fprintf(o.Progress, "[%d/%d] %s: %s (%s)\n", i+1, len(cases), c, shortResult(run), time.Since(t0).Round(100*time.Millisecond))
 		}
 	}
-	if ctx.Err() == nil && slices.Contains(o.Scenarios, "start") {
+	if ctx.Err() == nil && slices.Contains(o.Scenarios, "start") && o.FirstShard() {
 		b.Runs = append(b.Runs, runStart(ctx, &o, o.Progress)...)
 		if err := save(); err != nil {
 			return b, err
 		}
 	}
-	if ctx.Err() == nil && o.Peers {
+	if ctx.Err() == nil && o.Peers && o.FirstShard() {
 		b.Peers = runPeers(ctx, &o, o.Progress)
 	}
 	b.Partial = ctx.Err() != nil
@@ -94,5 +94,6 @@ func (o *Options) config() map[string]any {
 		"duration": o.Duration.String(), "warmup": o.Warmup.String(),
 		"engine": o.Engine, "trace_hostcalls": o.TraceHostcalls,
 		"poll_timeout": o.PollTimeout.String(), "verify": o.Verify, "quick": o.Quick,
+		"shard": o.Shard, "shards": o.Shards,
 	}
 }

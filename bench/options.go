@@ -71,6 +71,11 @@ type Options struct {
 	Guest scenarios.Guest
 	// Runner configures the runners; its Wasi.Engine and TraceFile are set per run.
 	Runner runners.Config
+	// Shard and Shards, when Shards > 1, keep the Shard-th (1-based) of
+	// Shards deterministic slices of the cases: case groups (a case and
+	// its traced twin) go round-robin in plan order, so every case is in
+	// exactly one shard. start and the peer checks belong to shard 1.
+	Shard, Shards int
 	// Progress, when set, receives one line per finished run.
 	Progress io.Writer
 }
@@ -156,6 +161,9 @@ func (o *Options) Validate() error {
 	}
 	if o.PeerDuration < time.Second || o.PeerDuration%time.Second != 0 || o.PeerOmit%time.Second != 0 || o.PeerOmit < 0 {
 		return sandbox.BadInput("peer duration %s, omit %s: want whole seconds (iperf3 and sockperf take seconds), duration at least 1s", o.PeerDuration, o.PeerOmit)
+	}
+	if o.Shards < 0 || o.Shards > 1 && (o.Shard < 1 || o.Shard > o.Shards) {
+		return sandbox.BadInput("shard %d/%d: want I/N with 1 ≤ I ≤ N", o.Shard, o.Shards)
 	}
 	if o.OutDir == "" {
 		return sandbox.BadInput("no output directory")
@@ -248,13 +256,29 @@ func (o *Options) Cases() []Case {
 			}
 		}
 	}
-	return out
+	if o.Shards <= 1 {
+		return out
+	}
+	var kept []Case
+	group := -1
+	for _, c := range out {
+		if !c.Traced {
+			group++ // a traced case stays with its untraced twin: the ratio needs both
+		}
+		if group%o.Shards == o.Shard-1 {
+			kept = append(kept, c)
+		}
+	}
+	return kept
 }
 
 // Steps is the number of progress lines a Run with o writes: one per
 // case, one per start variant, one per peer check (made or skipped).
 func (o *Options) Steps() int {
 	n := len(o.Cases())
+	if !o.FirstShard() {
+		return n
+	}
 	if slices.Contains(o.Scenarios, "start") {
 		for _, r := range o.Runners {
 			n++
@@ -268,3 +292,7 @@ func (o *Options) Steps() int {
 	}
 	return n
 }
+
+// FirstShard reports whether o is unsharded or its first shard, the one
+// that also runs start and the peer checks.
+func (o *Options) FirstShard() bool { return o.Shards <= 1 || o.Shard == 1 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -51,11 +52,16 @@ func cmdRun(ctx context.Context, args []string) error {
 	out := fs.String("out", "", "output directory (default: a new timestamped folder under results/)")
 	force := fs.Bool("force", false, "write into --out even if it exists")
 	guestDir := fs.String("guest-dir", "", "directory holding guest and guest.wasm (default: beside nswasi)")
+	shardFlag := fs.String("shard", "", "run only shard I of N (e.g. 2/8): a deterministic 1/N of the probes and cases; nswasi report merges the shards' directories")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return sandbox.BadInput("unexpected argument %q (see nswasi run --help)", fs.Arg(0))
+	}
+	shard, shards, err := parseShard(*shardFlag)
+	if err != nil {
+		return err
 	}
 	if *quick && *expFile != "" {
 		return sandbox.BadInput("--quick and --experiment exclude each other")
@@ -64,7 +70,6 @@ func cmdRun(ctx context.Context, args []string) error {
 	// Everything is checked before anything runs.
 	var src []byte
 	var exp *experiment.Experiment
-	var err error
 	if *expFile != "" {
 		exp, src, err = experiment.Load(*expFile, catalogue())
 	} else {
@@ -105,6 +110,12 @@ func cmdRun(ctx context.Context, args []string) error {
 	guest := scenarios.Guest{Native: native, Wasm: wasm}
 
 	var runErr error
+	if i := exp.Isolation; i != nil && shards > 1 {
+		i.Probes = shardOf(i.Probes, shard, shards)
+		if len(i.Probes) == 0 {
+			exp.Isolation = nil
+		}
+	}
 	if i := exp.Isolation; i != nil && ctx.Err() == nil {
 		pr.Phase("isolation", len(i.Probes)*len(i.Runners))
 		_, err := isolation.Run(ctx, isolation.Config{
@@ -121,6 +132,7 @@ func cmdRun(ctx context.Context, args []string) error {
 			Duration: time.Duration(b.Duration), Warmup: time.Duration(b.Warmup),
 			Engine: b.Engine, TraceHostcalls: b.TraceHostcalls, Peers: !b.NoPeers, PeerDuration: time.Duration(b.PeerDuration),
 			Quick: b.Preset == "quick", Guest: guest, Runner: cfg, Progress: stepWriter{pr},
+			Shard: shard, Shards: shards,
 		}
 		o.Defaults()
 		pr.Phase("bench", o.Steps())
@@ -211,4 +223,29 @@ func (w stepWriter) Write(p []byte) (int, error) {
 		w.pr.Step(stepCount.ReplaceAllString(line, ""))
 	}
 	return len(p), nil
+}
+
+// parseShard reads --shard I/N; empty means the whole experiment.
+func parseShard(s string) (shard, shards int, err error) {
+	if s == "" {
+		return 0, 0, nil
+	}
+	a, b, ok := strings.Cut(s, "/")
+	i, err1 := strconv.Atoi(a)
+	n, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || n < 1 || i < 1 || i > n {
+		return 0, 0, sandbox.BadInput("--shard %q: want I/N with 1 ≤ I ≤ N, e.g. 2/8", s)
+	}
+	return i, n, nil
+}
+
+// shardOf keeps every shards-th name, starting at the shard-th (1-based).
+func shardOf(names []string, shard, shards int) []string {
+	var out []string
+	for j, n := range names {
+		if j%shards == shard-1 {
+			out = append(out, n)
+		}
+	}
+	return out
 }
