@@ -94,6 +94,6 @@ func (o *Options) config() map[string]any {
 		"duration": o.Duration.String(), "warmup": o.Warmup.String(),
 		"engine": o.Engine, "trace_hostcalls": o.TraceHostcalls,
 		"poll_timeout": o.PollTimeout.String(), "verify": o.Verify, "quick": o.Quick,
-		"shard": o.Shard, "shards": o.Shards,
+		"shard": o.Shard, "shards": o.Shards, "target_ci": o.TargetCI, "max_reps": o.MaxReps,
 	}
 }

@@ -71,6 +71,12 @@ type Options struct {
 	Guest scenarios.Guest
 	// Runner configures the runners; its Wasi.Engine and TraceFile are set per run.
 	Runner runners.Config
+	// TargetCI, when positive, adds repetitions beyond Reps, up to
+	// MaxReps (default 4×Reps), until the 95% interval's half-width is at
+	// most this fraction of the mean; a run that stops short says so
+	// (results.Run.TargetCIUnmet).
+	TargetCI float64
+	MaxReps  int
 	// Shard and Shards, when Shards > 1, keep the Shard-th (1-based) of
 	// Shards deterministic slices of the cases: case groups (a case and
 	// its traced twin) go round-robin in plan order, so every case is in
@@ -105,6 +111,9 @@ func (o *Options) Defaults() {
 	}
 	if o.Warmup == 0 {
 		o.Warmup = o.Duration / 4
+	}
+	if o.MaxReps == 0 {
+		o.MaxReps = 4 * o.Reps
 	}
 	if o.PeerDuration == 0 {
 		o.PeerDuration = 5 * time.Second
@@ -161,6 +170,9 @@ func (o *Options) Validate() error {
 	}
 	if o.PeerDuration < time.Second || o.PeerDuration%time.Second != 0 || o.PeerOmit%time.Second != 0 || o.PeerOmit < 0 {
 		return sandbox.BadInput("peer duration %s, omit %s: want whole seconds (iperf3 and sockperf take seconds), duration at least 1s", o.PeerDuration, o.PeerOmit)
+	}
+	if o.TargetCI < 0 || o.TargetCI >= 1 || o.TargetCI > 0 && o.MaxReps < o.Reps {
+		return sandbox.BadInput("target CI %g with at most %d repetitions: want a fraction between 0 and 1 (e.g. 5%%) and a cap of at least --reps", o.TargetCI, o.MaxReps)
 	}
 	if o.Shards < 0 || o.Shards > 1 && (o.Shard < 1 || o.Shard > o.Shards) {
 		return sandbox.BadInput("shard %d/%d: want I/N with 1 ≤ I ≤ N", o.Shard, o.Shards)

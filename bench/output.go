@@ -138,6 +138,9 @@ func Table(out io.Writer, b *results.Bench) {
 		if r.Error != "" {
 			result = "ERROR: " + truncate(r.Error, 90)
 		}
+		if r.TargetCIUnmet {
+			result += fmt.Sprintf(" (target interval not reached in %d reps)", len(r.Reps))
+		}
 		if r.TracedRatio > 0 {
 			result += fmt.Sprintf(" (traced/untraced %.2f)", r.TracedRatio)
 		}

@@ -87,3 +87,38 @@ func TestStartIsNotACase(t *testing.T) {
 		t.Errorf("%d progress steps, want 5", n)
 	}
 }
+
+func TestWantMore(t *testing.T) {
+	o := &Options{Reps: 2, MaxReps: 4, TargetCI: 0.05}
+	if o.wantMore([]float64{100, 100.1, 99.9}) {
+		t.Error("a tight interval asked for more repetitions")
+	}
+	if !o.wantMore([]float64{50, 150}) {
+		t.Error("a wide interval did not ask for more")
+	}
+	if o.wantMore([]float64{50, 150, 60, 140}) {
+		t.Error("more repetitions than the cap")
+	}
+	if o.wantMore([]float64{50}) {
+		t.Error("fewer than --reps must not count: the fixed loop covers them")
+	}
+	if (&Options{Reps: 2, MaxReps: 4}).wantMore([]float64{50, 150}) {
+		t.Error("no target, yet more repetitions")
+	}
+}
+
+// A target no run can reach: the run makes MaxReps repetitions and says
+// it stopped short.
+func TestTargetCIStopsShortAndSaysSo(t *testing.T) {
+	o := &Options{Scenarios: []string{"rr"}, Runners: []string{"native"}, Modes: []string{"blocking"},
+		Sizes: []int{64}, Conns: []int{1}, Reps: 2, MaxReps: 4, TargetCI: 1e-9,
+		Duration: 50 * time.Millisecond, Warmup: 10 * time.Millisecond, Guest: guestForInternal, OutDir: t.TempDir()}
+	o.Defaults()
+	run := runOne(context.Background(), o, o.Cases()[0])
+	if run.Error != "" {
+		t.Fatal(run.Error)
+	}
+	if len(run.Reps) != 4 || !run.TargetCIUnmet {
+		t.Errorf("%d reps, unmet %v; want 4 and true", len(run.Reps), run.TargetCIUnmet)
+	}
+}

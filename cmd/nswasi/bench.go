@@ -20,7 +20,7 @@ func init() {
 
 func cmdBench(ctx context.Context, args []string) error {
 	fs := newFlagSet("bench",
-		"[--quick] [--out DIR] [--scenarios LIST] [--runners LIST] [--modes LIST] [--sizes LIST] [--conns LIST] [--reps N] [--duration D] [--engine E] [--trace-hostcalls]",
+		"[--quick] [--out DIR] [--scenarios LIST] [--runners LIST] [--modes LIST] [--sizes LIST] [--conns LIST] [--reps N] [--duration D] [--engine E] [--trace-hostcalls] [--target-ci P%] [--max-reps N]",
 		"sudo bin/nswasi bench --quick --out /tmp/bench")
 	var common commonFlags
 	common.register(fs)
@@ -37,6 +37,8 @@ func cmdBench(ctx context.Context, args []string) error {
 	trace := fs.Bool("trace-hostcalls", false, "also run each WASI case with WASI host calls counted, and report the accounting's cost")
 	noPeers := fs.Bool("no-peers", false, "skip the fidelity comparison with iperf3 and sockperf")
 	peerDur := fs.Duration("peer-duration", 0, "length of one repetition of each fidelity check, whole seconds (default 5s; 3s with --quick), after 1s left out")
+	targetCI := fs.String("target-ci", "", "add repetitions until the 95% interval is within this much of the mean, e.g. 5% (a run that stops short says so)")
+	maxReps := fs.Int("max-reps", 0, "cap on repetitions with --target-ci (default 4 × --reps)")
 	guestDir := fs.String("guest-dir", "", "directory holding guest and guest.wasm (default: beside nswasi)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -66,6 +68,10 @@ func cmdBench(ctx context.Context, args []string) error {
 	if o.Conns, err = parseInts("--conns", *conns); err != nil {
 		return err
 	}
+	if o.TargetCI, err = parsePercent("--target-ci", *targetCI); err != nil {
+		return err
+	}
+	o.MaxReps = *maxReps
 	if o.Runner, err = common.config(); err != nil {
 		return err
 	}
@@ -141,3 +147,19 @@ func parseInts(flag, s string) ([]int, error) {
 }
 
 func nowUnix() int64 { return time.Now().Unix() }
+
+// parsePercent reads "5%" or "0.05" as a fraction; empty is 0.
+func parsePercent(flag, s string) (float64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	v, pct := strings.CutSuffix(strings.TrimSpace(s), "%")
+	f, err := strconv.ParseFloat(v, 64)
+	if pct {
+		f /= 100
+	}
+	if err != nil || f <= 0 || f >= 1 {
+		return 0, sandbox.BadInput("%s %q: want a percentage between 0 and 100, e.g. 5%%", flag, s)
+	}
+	return f, nil
+}

@@ -110,6 +110,9 @@ type Run struct {
 	// the same configuration untraced in the same invocation: what the
 	// accounting itself costs (1 = nothing).
 	TracedRatio float64 `json:"traced_ratio,omitempty"`
+	// TargetCIUnmet is set when --target-ci asked for a narrower interval
+	// than the run reached within its repetition cap.
+	TargetCIUnmet bool `json:"target_ci_unmet,omitempty"`
 	// Metric names what Reps measure, with Unit (e.g. "throughput",
 	// "bytes/s"; "tps", "1/s"; "idle_cpu", "s/s").
 	Metric string    `json:"metric"`
