@@ -43,6 +43,21 @@ func Run(ctx context.Context, o Options) (*results.Bench, error) {
 	if err := save(); err != nil {
 		return nil, err
 	}
+	if o.Pin {
+		if d, sb, ok := pinSets(); !ok {
+			o.Pin = false
+			if o.Progress != nil {
+				fmt.Fprintln(o.Progress, "pinning skipped: fewer than two CPUs available")
+			}
+		} else if err := pinTree(os.Getpid(), d); err != nil {
+			return b, fmt.Errorf("pin the driver: %w", err)
+		} else {
+			o.pinSandbox = sb
+			if o.Progress != nil {
+				fmt.Fprintf(o.Progress, "pinning: driver on CPU(s) %s, sandboxes on %s\n", cpuList(d), cpuList(sb))
+			}
+		}
+	}
 	cases := o.Cases()
 	untraced := map[Case]float64{}
 	for i, c := range cases {
@@ -94,6 +109,6 @@ func (o *Options) config() map[string]any {
 		"duration": o.Duration.String(), "warmup": o.Warmup.String(),
 		"engine": o.Engine, "trace_hostcalls": o.TraceHostcalls,
 		"poll_timeout": o.PollTimeout.String(), "verify": o.Verify, "quick": o.Quick,
-		"shard": o.Shard, "shards": o.Shards, "target_ci": o.TargetCI, "max_reps": o.MaxReps,
+		"shard": o.Shard, "shards": o.Shards, "target_ci": o.TargetCI, "max_reps": o.MaxReps, "pin": o.Pin,
 	}
 }

@@ -13,6 +13,7 @@ package bench
 
 import (
 	"fmt"
+	"golang.org/x/sys/unix"
 	"io"
 	"slices"
 	"strings"
@@ -71,6 +72,11 @@ type Options struct {
 	Guest scenarios.Guest
 	// Runner configures the runners; its Wasi.Engine and TraceFile are set per run.
 	Runner runners.Config
+	// Pin puts the driver on the first CPU nswasi may use and each
+	// sandbox (all its processes and threads) on the others, so that the
+	// two do not take turns on one core. Needs two CPUs; said when not.
+	Pin        bool
+	pinSandbox unix.CPUSet // set by Run when pinning
 	// TargetCI, when positive, adds repetitions beyond Reps, up to
 	// MaxReps (default 4×Reps), until the 95% interval's half-width is at
 	// most this fraction of the mean; a run that stops short says so

@@ -102,6 +102,13 @@ func runOne(ctx context.Context, o *Options, c Case) (run results.Run) {
 	}
 	addrs := g.Addrs()
 	var errs []error
+	if o.Pin {
+		if p, ok := g.(interface{ Pid() int }); ok {
+			if err := pinTree(p.Pid(), o.pinSandbox); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
 	hist := newHist()
 	var counters results.Counters
 	var cpuUser, cpuSys time.Duration

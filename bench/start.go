@@ -185,33 +185,9 @@ func treeMemory(pid int) (rss, hwm int64, err error) {
 	if pid <= 0 {
 		return 0, 0, errors.New("sandbox memory: the runner gives no process id")
 	}
-	parent := map[int][]int{}
-	ents, err := os.ReadDir("/proc")
+	pids, err := treePIDs(pid)
 	if err != nil {
 		return 0, 0, err
-	}
-	for _, e := range ents {
-		p, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		st, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		// The parent is the second field after the command, which is in
-		// parentheses and may hold spaces.
-		if i := bytes.LastIndexByte(st, ')'); i > 0 {
-			if f := bytes.Fields(st[i+1:]); len(f) > 1 {
-				if pp, err := strconv.Atoi(string(f[1])); err == nil {
-					parent[pp] = append(parent[pp], p)
-				}
-			}
-		}
-	}
-	pids := []int{pid}
-	for i := 0; i < len(pids); i++ {
-		pids = append(pids, parent[pids[i]]...)
 	}
 	for _, p := range pids {
 		st, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p))
@@ -247,4 +223,38 @@ func quantilesNS(secs []float64) *results.Latency {
 		_ = h.RecordValue(int64(s * 1e9))
 	}
 	return latency(h)
+}
+
+// treePIDs lists pid and its descendants, found from /proc's parent links
+// (Go forks from any thread, so a thread's children file is not enough).
+func treePIDs(pid int) ([]int, error) {
+	parent := map[int][]int{}
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range ents {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		st, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// The parent is the second field after the command, which is in
+		// parentheses and may hold spaces.
+		if i := bytes.LastIndexByte(st, ')'); i > 0 {
+			if f := bytes.Fields(st[i+1:]); len(f) > 1 {
+				if pp, err := strconv.Atoi(string(f[1])); err == nil {
+					parent[pp] = append(parent[pp], p)
+				}
+			}
+		}
+	}
+	pids := []int{pid}
+	for i := 0; i < len(pids); i++ {
+		pids = append(pids, parent[pids[i]]...)
+	}
+	return pids, nil
 }

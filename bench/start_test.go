@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Every runner starts, serves its first request and reports memory;
@@ -120,5 +122,37 @@ func TestTargetCIStopsShortAndSaysSo(t *testing.T) {
 	}
 	if len(run.Reps) != 4 || !run.TargetCIUnmet {
 		t.Errorf("%d reps, unmet %v; want 4 and true", len(run.Reps), run.TargetCIUnmet)
+	}
+}
+
+func TestPinTree(t *testing.T) {
+	d, sb, ok := pinSets()
+	if !ok {
+		t.Skip("fewer than two CPUs: pinning is skipped by design")
+	}
+	if d.Count() != 1 || sb.Count() < 1 || cpuList(d) == cpuList(sb) {
+		t.Fatalf("driver %s, sandbox %s", cpuList(d), cpuList(sb))
+	}
+	sh := exec.Command("sh", "-c", "sleep 30 & wait")
+	if err := sh.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = sh.Process.Kill(); _ = sh.Wait() }()
+	time.Sleep(200 * time.Millisecond)
+	if err := pinTree(sh.Process.Pid, sb); err != nil {
+		t.Fatal(err)
+	}
+	pids, _ := treePIDs(sh.Process.Pid)
+	if len(pids) < 2 {
+		t.Fatalf("tree %v: the sleeping child is missing", pids)
+	}
+	for _, p := range pids {
+		var got unix.CPUSet
+		if err := unix.SchedGetaffinity(p, &got); err != nil {
+			t.Fatal(err)
+		}
+		if got != sb {
+			t.Errorf("process %d on CPUs %s, want %s", p, cpuList(got), cpuList(sb))
+		}
 	}
 }

@@ -20,7 +20,7 @@ func init() {
 
 func cmdBench(ctx context.Context, args []string) error {
 	fs := newFlagSet("bench",
-		"[--quick] [--out DIR] [--scenarios LIST] [--runners LIST] [--modes LIST] [--sizes LIST] [--conns LIST] [--reps N] [--duration D] [--engine E] [--trace-hostcalls] [--target-ci P%] [--max-reps N]",
+		"[--quick] [--out DIR] [--scenarios LIST] [--runners LIST] [--modes LIST] [--sizes LIST] [--conns LIST] [--reps N] [--duration D] [--engine E] [--trace-hostcalls] [--target-ci P%] [--max-reps N] [--pin]",
 		"sudo bin/nswasi bench --quick --out /tmp/bench")
 	var common commonFlags
 	common.register(fs)
@@ -38,6 +38,7 @@ func cmdBench(ctx context.Context, args []string) error {
 	noPeers := fs.Bool("no-peers", false, "skip the fidelity comparison with iperf3 and sockperf")
 	peerDur := fs.Duration("peer-duration", 0, "length of one repetition of each fidelity check, whole seconds (default 5s; 3s with --quick), after 1s left out")
 	targetCI := fs.String("target-ci", "", "add repetitions until the 95% interval is within this much of the mean, e.g. 5% (a run that stops short says so)")
+	pin := fs.Bool("pin", false, "pin the driver to one CPU and each sandbox to the others")
 	maxReps := fs.Int("max-reps", 0, "cap on repetitions with --target-ci (default 4 × --reps)")
 	guestDir := fs.String("guest-dir", "", "directory holding guest and guest.wasm (default: beside nswasi)")
 	if err := parseFlags(fs, args); err != nil {
@@ -72,6 +73,7 @@ func cmdBench(ctx context.Context, args []string) error {
 		return err
 	}
 	o.MaxReps = *maxReps
+	o.Pin = *pin
 	if o.Runner, err = common.config(); err != nil {
 		return err
 	}
