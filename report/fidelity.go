@@ -1,7 +1,10 @@
 package report
 
 import (
+	"strings"
+
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
 
 	"github.com/nswasi/nswasi/internal/results"
 )
@@ -9,9 +12,9 @@ import (
 // peerLabel names one fidelity check on a figure's axis.
 func peerLabel(p results.Peer) string {
 	if p.Tool == "wrk" {
-		return "wrk " + p.Runner
+		return "wrk\n" + p.Runner
 	}
-	return p.Tool + " " + p.Path
+	return p.Tool + "\n" + p.Path
 }
 
 // fidelityRatioFigure draws every peer check's ratio (nswasi over the
@@ -41,7 +44,8 @@ func fidelityRatioFigure(d *Data) (*Figure, string) {
 		return nil, title + ": no peer checks with repetitions in the results (run nswasi bench with iperf3, sockperf and wrk installed)"
 	}
 	styles := stylesFor([]string{"nswasi / peer"})
-	f := &Figure{Name: "fidelity-ratios", Title: "Fidelity: nswasi over iperf3, sockperf and wrk on the same path (1 = agreement)", legend: barLegend(styles)}
+	f := &Figure{Name: "fidelity-ratios", Title: "Fidelity: nswasi / iperf3, sockperf, wrk (1 = agreement)", legend: barLegend(styles),
+		panelW: 7 * vg.Inch}
 	var row []*plot.Plot
 	for _, src := range srcs {
 		g := newGrouped(labels, styles)
@@ -53,7 +57,7 @@ func fidelityRatioFigure(d *Data) (*Figure, string) {
 			}
 			if p.Ratio <= 0 {
 				g.failed[0][i] = true
-				notes = append(notes, peerLabel(p)) // the findings say why
+				notes = append(notes, strings.ReplaceAll(peerLabel(p), "\n", " ")) // the findings say why
 				continue
 			}
 			g.set(0, i, p.Ratio)
@@ -78,7 +82,7 @@ func peerFindings(s *Source, add func(string, ...any)) {
 	for _, p := range s.Bench.Peers {
 		switch {
 		case p.Skipped != "":
-			add("Fidelity check %s was skipped: %s.", peerLabel(p), p.Skipped)
+			add("Fidelity check %s was skipped: %s.", strings.ReplaceAll(peerLabel(p), "\n", " "), p.Skipped)
 		case p.Ratio > 0 && p.Tool == "sockperf":
 			add("Fidelity: nswasi's rr (%s, %d B, 1 connection, under %s) measures a median round trip %.2f× sockperf's on the %s path (%s µs against %s µs; 95%% interval of the paired ratios %.2f–%.2f).",
 				p.Mode, p.Size, p.Runner, p.Ratio, p.Path, num(p.NswasiSummary.Median/1e3), num(p.PeerSummary.Median/1e3), p.RatioCILow, p.RatioCIHigh)
@@ -86,7 +90,7 @@ func peerFindings(s *Source, add func(string, ...any)) {
 			add("Fidelity: against one standalone http guest under %s (%s, %d B bodies, %d connections), nswasi's http driver completes %.2f× the requests per second of wrk (%s/s against %s/s; 95%% interval %.2f–%.2f).",
 				p.Runner, p.Mode, p.Size, p.Conns, p.Ratio, num(p.NswasiSummary.Median), num(p.PeerSummary.Median), p.RatioCILow, p.RatioCIHigh)
 		case p.Ratio == 0 && p.Detail != "":
-			add("Fidelity check %s failed: %s.", peerLabel(p), clip(p.Detail, 160))
+			add("Fidelity check %s failed: %s.", strings.ReplaceAll(peerLabel(p), "\n", " "), clip(p.Detail, 160))
 		}
 	}
 }
