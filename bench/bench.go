@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/nswasi/nswasi/internal/results"
@@ -42,6 +43,21 @@ func Run(ctx context.Context, o Options) (*results.Bench, error) {
 	if err := save(); err != nil {
 		return nil, err
 	}
+	if o.Pin {
+		if d, sb, ok := pinSets(); !ok {
+			o.Pin = false
+			if o.Progress != nil {
+				fmt.Fprintln(o.Progress, "pinning skipped: fewer than two CPUs available")
+			}
+		} else if err := pinTree(os.Getpid(), d); err != nil {
+			return b, fmt.Errorf("pin the driver: %w", err)
+		} else {
+			o.pinSandbox = sb
+			if o.Progress != nil {
+				fmt.Fprintf(o.Progress, "pinning: driver on CPU(s) %s, sandboxes on %s\n", cpuList(d), cpuList(sb))
+			}
+		}
+	}
 	cases := o.Cases()
 	untraced := map[Case]float64{}
 	for i, c := range cases {
@@ -70,7 +86,13 @@ func Run(ctx context.Context, o Options) (*results.Bench, error) {
 			fmt.Fprintf(o.Progress, "[%d/%d] %s: %s (%s)\n", i+1, len(cases), c, shortResult(run), time.Since(t0).Round(100*time.Millisecond))
 		}
 	}
-	if ctx.Err() == nil && o.Peers {
+	if ctx.Err() == nil && slices.Contains(o.Scenarios, "start") && o.FirstShard() {
+		b.Runs = append(b.Runs, runStart(ctx, &o, o.Progress)...)
+		if err := save(); err != nil {
+			return b, err
+		}
+	}
+	if ctx.Err() == nil && o.Peers && o.FirstShard() {
 		b.Peers = runPeers(ctx, &o, o.Progress)
 	}
 	b.Partial = ctx.Err() != nil
@@ -87,5 +109,6 @@ func (o *Options) config() map[string]any {
 		"duration": o.Duration.String(), "warmup": o.Warmup.String(),
 		"engine": o.Engine, "wasi_hosts": o.WASIHosts, "trace_hostcalls": o.TraceHostcalls, "trace_modes": o.TraceModes,
 		"poll_timeout": o.PollTimeout.String(), "verify": o.Verify, "quick": o.Quick,
+		"shard": o.Shard, "shards": o.Shards, "target_ci": o.TargetCI, "max_reps": o.MaxReps, "pin": o.Pin,
 	}
 }

@@ -9,12 +9,14 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/nswasi/nswasi/scenarios/wire"
+	"golang.org/x/sys/unix"
 )
 
 // grace is how long the driver waits past a repetition's end for answers
@@ -182,13 +184,24 @@ func requestResponse(ctx context.Context, addr netip.AddrPort, size, conns int, 
 			r.Unanswered += unanswered
 			mu.Unlock()
 		}()
+		// The exchange runs on a blocking socket on its own thread, as
+		// sockperf's does, not through Go's netpoller: otherwise every
+		// answer costs the driver an EAGAIN, an epoll wait and a goroutine
+		// wake-up, and the round trip measured is partly the driver's.
+		bc, err := blockingConn(c, grace)
+		if err != nil {
+			return err
+		}
+		defer bc.Close()
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
 		for time.Now().Before(end) && ctx.Err() == nil {
 			t0 := time.Now()
-			if _, err := c.Write(req); err != nil {
+			if _, err := bc.Write(req); err != nil {
 				return fmt.Errorf("request %d: %w", ops+1, err)
 			}
 			sent += int64(size)
-			if _, err := io.ReadFull(c, resp); err != nil {
+			if _, err := io.ReadFull(bc, resp); err != nil {
 				unanswered++
 				return fmt.Errorf("answer to request %d: %w", ops+1, err)
 			}
@@ -206,6 +219,77 @@ func requestResponse(ctx context.Context, addr netip.AddrPort, size, conns int, 
 	r.Elapsed = time.Since(start)
 	return r, err
 }
+
+// rawConn reads and writes a socket with plain blocking system calls.
+type rawConn struct{ fd int }
+
+// blockingConn returns a blocking descriptor of c's socket with receive
+// and send timeouts of timeout (where c's deadline would apply). The
+// descriptor is a duplicate: c stays open, but it shares the (now
+// blocking) file status, so c must not be read or written any more
+// except for CloseWrite.
+func blockingConn(c *net.TCPConn, timeout time.Duration) (*rawConn, error) {
+	sc, err := c.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	fd := -1
+	var serr error
+	if err := sc.Control(func(f uintptr) {
+		if fd, serr = unix.Dup(int(f)); serr != nil {
+			return
+		}
+		unix.CloseOnExec(fd)
+		if serr = unix.SetNonblock(fd, false); serr != nil {
+			return
+		}
+		tv := unix.NsecToTimeval(timeout.Nanoseconds())
+		serr = errors.Join(unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv),
+			unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_SNDTIMEO, &tv))
+	}); err != nil {
+		serr = err
+	}
+	if serr != nil {
+		if fd >= 0 {
+			unix.Close(fd)
+		}
+		return nil, fmt.Errorf("blocking socket: %w", serr)
+	}
+	return &rawConn{fd}, nil
+}
+
+func (c *rawConn) Read(p []byte) (int, error) {
+	for {
+		n, err := unix.Read(c.fd, p)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		if n == 0 {
+			return 0, io.EOF
+		}
+		return n, nil
+	}
+}
+
+func (c *rawConn) Write(p []byte) (int, error) {
+	done := 0
+	for done < len(p) {
+		n, err := unix.Write(c.fd, p[done:])
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return done, err
+		}
+		done += n
+	}
+	return done, nil
+}
+
+func (c *rawConn) Close() error { return unix.Close(c.fd) }
 
 // connChurn opens connections, each with one size-byte exchange, from
 // conns clients for d; then one more that ends the repetition.

@@ -2,10 +2,14 @@ package bench
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // clockTick is the unit of /proc/PID/stat's CPU times: USER_HZ, 100 on
@@ -40,4 +44,62 @@ func processCPU(pid int) (user, sys time.Duration, err error) {
 		return 0, 0, fmt.Errorf("/proc/%d/stat: bad CPU times", pid)
 	}
 	return time.Duration(u) * clockTick, time.Duration(s) * clockTick, nil
+}
+
+// pinTree sets the CPU affinity of every thread of pid and its
+// descendants; threads created later inherit it from their creator.
+func pinTree(pid int, set unix.CPUSet) error {
+	pids, err := treePIDs(pid)
+	if err != nil {
+		return err
+	}
+	for _, p := range pids {
+		tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", p))
+		if err != nil {
+			continue // exited meanwhile
+		}
+		for _, t := range tasks {
+			tid, err := strconv.Atoi(t.Name())
+			if err != nil {
+				continue
+			}
+			if err := unix.SchedSetaffinity(tid, &set); err != nil && !errors.Is(err, unix.ESRCH) {
+				return fmt.Errorf("pin thread %d of process %d: %w", tid, p, err)
+			}
+		}
+	}
+	return nil
+}
+
+// pinSets splits the CPUs nswasi may use into the driver's (the first)
+// and the sandbox's (the rest); ok is false with fewer than two.
+func pinSets() (driver, sandbox unix.CPUSet, ok bool) {
+	var all unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &all); err != nil || all.Count() < 2 {
+		return driver, sandbox, false
+	}
+	first := true
+	for c := range 1024 {
+		if !all.IsSet(c) {
+			continue
+		}
+		if first {
+			driver.Set(c)
+			first = false
+		} else {
+			sandbox.Set(c)
+		}
+	}
+	return driver, sandbox, true
+}
+
+// cpuList writes a CPU set as "0" or "1,2,3".
+func cpuList(set unix.CPUSet) string {
+	var out []string
+	for c := range 1024 {
+		if set.IsSet(c) {
+			out = append(out, strconv.Itoa(c))
+		}
+	}
+	return strings.Join(out, ",")
 }

@@ -14,6 +14,7 @@ package bench
 import (
 	"fmt"
 	"github.com/nswasi/nswasi/internal/results"
+	"golang.org/x/sys/unix"
 	"io"
 	"slices"
 	"strings"
@@ -26,7 +27,8 @@ import (
 )
 
 // Scenarios lists the workloads by the names --scenarios takes.
-var Scenarios = []string{"stream", "rr", "conn", "idle", "http"}
+// start times launch to first answer and measures memory (runStart).
+var Scenarios = []string{"stream", "rr", "conn", "idle", "http", "start"}
 
 // Modes lists the guest's I/O modes.
 var Modes = []string{"blocking", "nonblocking", "poll", "netpoll"}
@@ -64,14 +66,35 @@ type Options struct {
 	// Verify makes both ends check every byte against the pattern (slower;
 	// for tests). Byte counts are always checked.
 	Verify bool
-	// Peers runs iperf3, when installed, over the same paths.
+	// Peers runs the fidelity checks against iperf3 and sockperf, when
+	// installed, over the same paths (see runPeers).
 	Peers bool
+	// PeerDuration is the length of one repetition of a peer check, on
+	// both sides, in whole seconds; PeerOmit the start left out (iperf3
+	// -O, and nswasi's warm-up before each repetition).
+	PeerDuration, PeerOmit time.Duration
 	// Quick marks a quick run in the recorded configuration.
 	Quick bool
 	// Guest holds the two guest builds.
 	Guest scenarios.Guest
 	// Runner configures the runners; its Wasi.Engine and TraceFile are set per run.
 	Runner runners.Config
+	// Pin puts the driver on the first CPU nswasi may use and each
+	// sandbox (all its processes and threads) on the others, so that the
+	// two do not take turns on one core. Needs two CPUs; said when not.
+	Pin        bool
+	pinSandbox unix.CPUSet // set by Run when pinning
+	// TargetCI, when positive, adds repetitions beyond Reps, up to
+	// MaxReps (default 4×Reps), until the 95% interval's half-width is at
+	// most this fraction of the mean; a run that stops short says so
+	// (results.Run.TargetCIUnmet).
+	TargetCI float64
+	MaxReps  int
+	// Shard and Shards, when Shards > 1, keep the Shard-th (1-based) of
+	// Shards deterministic slices of the cases: case groups (a case and
+	// its traced twin) go round-robin in plan order, so every case is in
+	// exactly one shard. start and the peer checks belong to shard 1.
+	Shard, Shards int
 	// Progress, when set, receives one line per finished run.
 	Progress io.Writer
 }
@@ -101,6 +124,18 @@ func (o *Options) Defaults() {
 	}
 	if o.Warmup == 0 {
 		o.Warmup = o.Duration / 4
+	}
+	if o.MaxReps == 0 {
+		o.MaxReps = 4 * o.Reps
+	}
+	if o.PeerDuration == 0 {
+		o.PeerDuration = 5 * time.Second
+		if o.Quick {
+			o.PeerDuration = 3 * time.Second
+		}
+	}
+	if o.PeerOmit == 0 {
+		o.PeerOmit = time.Second
 	}
 	if o.Engine == "" {
 		o.Engine = "compiler"
@@ -157,6 +192,15 @@ func (o *Options) Validate() error {
 	}
 	if o.Duration < 10*time.Millisecond || o.Duration > time.Hour {
 		return sandbox.BadInput("duration %s: want 10ms to 1h", o.Duration)
+	}
+	if o.PeerDuration < time.Second || o.PeerDuration%time.Second != 0 || o.PeerOmit%time.Second != 0 || o.PeerOmit < 0 {
+		return sandbox.BadInput("peer duration %s, omit %s: want whole seconds (iperf3 and sockperf take seconds), duration at least 1s", o.PeerDuration, o.PeerOmit)
+	}
+	if o.TargetCI < 0 || o.TargetCI >= 1 || o.TargetCI > 0 && o.MaxReps < o.Reps {
+		return sandbox.BadInput("target CI %g with at most %d repetitions: want a fraction between 0 and 1 (e.g. 5%%) and a cap of at least --reps", o.TargetCI, o.MaxReps)
+	}
+	if o.Shards < 0 || o.Shards > 1 && (o.Shard < 1 || o.Shard > o.Shards) {
+		return sandbox.BadInput("shard %d/%d: want I/N with 1 ≤ I ≤ N", o.Shard, o.Shards)
 	}
 	if o.OutDir == "" {
 		return sandbox.BadInput("no output directory")
@@ -217,6 +261,9 @@ var (
 func (o *Options) Cases() []Case {
 	var out []Case
 	for _, sc := range o.Scenarios {
+		if sc == "start" {
+			continue // not a case: runStart starts its own guests
+		}
 		dirs := []string{""}
 		if sc == "stream" {
 			dirs = []string{"in", "out"}
@@ -255,5 +302,44 @@ func (o *Options) Cases() []Case {
 			}
 		}
 	}
-	return out
+	if o.Shards <= 1 {
+		return out
+	}
+	var kept []Case
+	group := -1
+	for _, c := range out {
+		if !c.Traced {
+			group++ // a traced case stays with its untraced twin: the ratio needs both
+		}
+		if group%o.Shards == o.Shard-1 {
+			kept = append(kept, c)
+		}
+	}
+	return kept
 }
+
+// Steps is the number of progress lines a Run with o writes: one per
+// case, one per start variant, one per peer check (made or skipped).
+func (o *Options) Steps() int {
+	n := len(o.Cases())
+	if !o.FirstShard() {
+		return n
+	}
+	if slices.Contains(o.Scenarios, "start") {
+		for _, r := range o.Runners {
+			if info, _ := runners.Lookup(r); info.Wasm {
+				n += 2 * len(o.WASIHosts) // cold and warm cache, per host
+			} else {
+				n++
+			}
+		}
+	}
+	if o.Peers {
+		n += peerSteps
+	}
+	return n
+}
+
+// FirstShard reports whether o is unsharded or its first shard, the one
+// that also runs start and the peer checks.
+func (o *Options) FirstShard() bool { return o.Shards <= 1 || o.Shard == 1 }

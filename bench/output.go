@@ -15,7 +15,7 @@ import (
 // benchName is a run's name in Go benchmark format: one key=value
 // sub-benchmark per parameter, so that benchstat can slice by any of them.
 func benchName(r results.Run) string {
-	top := map[string]string{"stream": "Stream", "rr": "RR", "conn": "Conn", "idle": "Idle", "http": "HTTP"}[r.Scenario]
+	top := map[string]string{"stream": "Stream", "rr": "RR", "conn": "Conn", "idle": "Idle", "http": "HTTP", "start": "Start", "memory": "Memory"}[r.Scenario]
 	if top == "" {
 		top = r.Scenario
 	}
@@ -47,6 +47,10 @@ func textUnit(r results.Run) (unit string, scale float64) {
 		return "req/s", 1
 	case "idle":
 		return "cpu-s/s", 1
+	case "start":
+		return "ms", 1e3
+	case "memory":
+		return "MiB", 1.0 / (1 << 20)
 	}
 	return strings.ReplaceAll(r.Unit, " ", "-"), 1
 }
@@ -98,7 +102,7 @@ func cpuPer(r results.Run, cpuS float64, i int) (float64, string, bool) {
 // p99 latency and the guest's counters.
 func Table(out io.Writer, b *results.Bench) {
 	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SCENARIO\tRUNNER\tMODE\tSIZE\tCONNS\tMEDIAN\t±95%\tCPU\tP99\tREADS\tWRITES\tEAGAIN\tWAITS\tSPURIOUS\tRESULT")
+	fmt.Fprintln(tw, "SCENARIO\tRUNNER\tMODE\tSIZE\tCONNS\tMEDIAN\t±95%\tCV\tCPU\tP99\tREADS\tWRITES\tEAGAIN\tWAITS\tSPURIOUS\tRESULT")
 	for _, r := range b.Runs {
 		sc := r.Scenario
 		if r.Direction != "" {
@@ -107,11 +111,13 @@ func Table(out io.Writer, b *results.Bench) {
 		if r.Traced {
 			sc += " (traced)"
 		}
-		med, ci, cpu, p99 := "-", "-", "-", "-"
+		med, ci, cv, cpu, p99 := "-", "-", "-", "-", "-"
 		if r.Summary.N > 0 {
-			med = formatValue(r, r.Summary.Median)
-			if r.Summary.Mean != 0 {
-				ci = fmt.Sprintf("%.1f%%", 100*(r.Summary.CIHigh-r.Summary.Mean)/r.Summary.Mean)
+			sum := results.Summarize(r.Reps) // CV for results written before it was recorded
+			med = formatValue(r, sum.Median)
+			if sum.Mean != 0 {
+				ci = fmt.Sprintf("%.1f%%", 100*(sum.CIHigh-sum.Mean)/sum.Mean)
+				cv = fmt.Sprintf("%.1f%%", 100*sum.CV)
 			}
 		}
 		if c := r.CPU; c != nil {
@@ -135,20 +141,36 @@ func Table(out io.Writer, b *results.Bench) {
 		if r.Error != "" {
 			result = "ERROR: " + truncate(r.Error, 90)
 		}
+		if r.TargetCIUnmet {
+			result += fmt.Sprintf(" (target interval not reached in %d reps)", len(r.Reps))
+		}
 		if r.TracedRatio > 0 {
 			result += fmt.Sprintf(" (traced/untraced %.2f)", r.TracedRatio)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n",
-			sc, r.Runner, r.Mode, formatSize(r.Size), r.Conns, med, ci, cpu, p99,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n",
+			sc, r.Runner, r.Mode, formatSize(r.Size), r.Conns, med, ci, cv, cpu, p99,
 			k.Reads, k.Writes, k.EAGAINs, k.Waits, k.Spurious, result)
 	}
 	tw.Flush()
+	if m, n := MedianCV(b, "stream"); n > 0 {
+		fmt.Fprintf(out, "\nmedian coefficient of variation over %d stream runs: %.1f%%\n", n, 100*m)
+	}
 	if len(b.Peers) > 0 {
 		fmt.Fprintln(out)
 		tw = tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "PEER\tPATH\tPEER MB/s\tNSWASI/PEER\tDETAIL")
+		fmt.Fprintln(tw, "PEER\tPATH\tCHECK\tPEER MEDIAN\tNSWASI MEDIAN\tNSWASI/PEER\t95% INTERVAL\tCV PEER/NSWASI\tDETAIL")
 		for _, p := range b.Peers {
-			fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.2f\t%s\n", p.Tool, p.Path, p.BPS/1e6, p.Ratio, p.Detail)
+			if p.Skipped != "" {
+				fmt.Fprintf(tw, "%s\t%s\t-\t-\t-\t-\t-\t-\tskipped: %s\n", p.Tool, p.Path, p.Skipped)
+				continue
+			}
+			if p.PeerSummary == nil || p.NswasiSummary == nil || p.Ratio == 0 {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t-\t-\t-\t-\t-\t%s\n", p.Tool, p.Path, p.Scenario, p.Detail)
+				continue
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s\t%s\t%.2f\t[%.2f, %.2f]\t%.0f%%/%.0f%%\t%s\n", p.Tool, p.Path, p.Scenario, p.Metric,
+				peerValue(p, p.PeerSummary.Median), peerValue(p, p.NswasiSummary.Median), p.Ratio, p.RatioCILow, p.RatioCIHigh,
+				100*p.PeerSummary.CV, 100*p.NswasiSummary.CV, p.Detail)
 		}
 		tw.Flush()
 	}
@@ -160,6 +182,10 @@ func formatValue(r results.Run, v float64) string {
 		return fmt.Sprintf("%.1f MB/s", v/1e6)
 	case "idle":
 		return fmt.Sprintf("%.4f cpu-s/s", v)
+	case "start":
+		return fmt.Sprintf("%.1f ms", v*1e3)
+	case "memory":
+		return fmt.Sprintf("%.1f MiB", v/(1<<20))
 	}
 	return fmt.Sprintf("%.0f/s", v)
 }
@@ -191,4 +217,33 @@ func shortResult(r results.Run) string {
 		s += fmt.Sprintf(", %d waits, %d spurious", r.Counters.Waits, r.Counters.Spurious)
 	}
 	return s
+}
+
+// peerValue formats one figure of a peer check in its unit.
+func peerValue(p results.Peer, v float64) string {
+	switch p.Unit {
+	case "bytes/s":
+		return fmt.Sprintf("%.0f MB/s", v/1e6)
+	case "ns":
+		return fmt.Sprintf("%.1f µs", v/1e3)
+	case "1/s":
+		return fmt.Sprintf("%.0f /s", v)
+	}
+	return fmt.Sprintf("%g %s", v, p.Unit)
+}
+
+// MedianCV is the median, over the successful untraced runs of scenario,
+// of each run's coefficient of variation, and the number of runs: one
+// figure for how noisy a whole invocation was.
+func MedianCV(b *results.Bench, scenario string) (float64, int) {
+	var cvs []float64
+	for _, r := range b.Runs {
+		if r.Scenario == scenario && !r.Traced && len(r.Reps) > 1 {
+			cvs = append(cvs, results.Summarize(r.Reps).CV)
+		}
+	}
+	if len(cvs) == 0 {
+		return 0, 0
+	}
+	return results.Summarize(cvs).Median, len(cvs)
 }

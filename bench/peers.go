@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,159 +9,507 @@ import (
 	"io"
 	"net"
 	"os/exec"
+	"regexp"
 	"runtime"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/nswasi/nswasi/internal/results"
 	"github.com/nswasi/nswasi/nsrun"
+	"github.com/nswasi/nswasi/sandbox"
+	"github.com/nswasi/nswasi/sandbox/runners"
 )
 
-// peerSize is the write size of both sides of the fidelity comparison:
+// peerSize is the write size of both sides of the iperf3 comparison:
 // iperf3's default for TCP.
 const peerSize = 128 << 10
 
-// runPeers measures iperf3 over root-namespace loopback (against the
-// native runner) and over a namespace's veth (against the netns runner),
-// in this invocation, and the nswasi stream-in run that matches it: same
-// direction, write size, one connection, duration and repetitions.
+// rrPeerSize is the message size of both sides of the sockperf
+// comparison: sockperf's own default is 14 bytes, its header; 64 leaves
+// room for it and is one of rr's default sizes.
+const rrPeerSize = 64
+
+// peerPath is one network path a peer tool and nswasi share: the server
+// (nswasi's guest, or the tool's server) in the root namespace on
+// loopback under native, or in a fresh namespace behind its veth under
+// netns; the client outside in both.
+type peerPath struct{ name, runner string }
+
+var peerPaths = []peerPath{{"loopback", "native"}, {"veth", "netns"}}
+
+// peerSteps is the number of peer checks runPeers reports, one line each:
+// iperf3 and sockperf on each path, wrk under native and wasi.
+const peerSteps = 2*2 + 2
+
+// peerCheck is one comparison: a tool, its nswasi twin, and how to run
+// one repetition of the tool.
+type peerCheck struct {
+	tool     string
+	install  string // Debian package
+	scenario string // nswasi's case, with direction for stream
+	dir      string
+	size     int
+	metric   string
+	unit     string
+	// once runs one repetition of the tool against a server it starts
+	// at host (through spawn, inside the namespace, when set).
+	once func(ctx context.Context, bin, host string, spawn func(func()) error) (float64, string, error)
+	// value picks the figure compared from one nswasi repetition.
+	value func(run results.Run) (float64, bool)
+}
+
+// runPeers checks nswasi's own driver and guest against established tools
+// on the same path, in this invocation: iperf3 against stream-in and
+// sockperf against rr, on loopback (native) and veth (netns). Each
+// repetition of the tool alternates with one of the nswasi case (which
+// order goes first alternates too), so that a change of load on the
+// machine falls on both. Every check that cannot run is recorded with the
+// reason and said in one line.
 func runPeers(ctx context.Context, o *Options, progress io.Writer) []results.Peer {
 	say := func(format string, a ...any) {
 		if progress != nil {
 			fmt.Fprintf(progress, format+"\n", a...)
 		}
 	}
-	bin, err := exec.LookPath("iperf3")
-	if err != nil {
-		say("fidelity: iperf3 is not installed: no peer comparison (apt-get install iperf3)")
-		return nil
+	secs := int(o.PeerDuration / time.Second)
+	omit := int(o.PeerOmit / time.Second)
+	checks := []peerCheck{
+		{
+			tool: "iperf3", install: "iperf3", scenario: "stream", dir: "in", size: peerSize,
+			metric: "throughput", unit: "bytes/s",
+			once: func(ctx context.Context, bin, host string, spawn func(func()) error) (float64, string, error) {
+				return iperfOnce(ctx, bin, host, secs, omit, spawn)
+			},
+			value: func(run results.Run) (float64, bool) {
+				return run.Summary.Median, run.Summary.N > 0
+			},
+		},
+		{
+			tool: "sockperf", install: "sockperf", scenario: "rr", size: rrPeerSize,
+			metric: "rtt_p50", unit: "ns",
+			once: func(ctx context.Context, bin, host string, spawn func(func()) error) (float64, string, error) {
+				return sockperfOnce(ctx, bin, host, secs, spawn)
+			},
+			value: func(run results.Run) (float64, bool) {
+				if run.LatencyNS == nil {
+					return 0, false
+				}
+				return float64(run.LatencyNS.P50), true
+			},
+		},
 	}
-	// iperf3 takes whole seconds.
-	secs := max(1, int(o.Duration.Round(time.Second)/time.Second))
-	po := *o
-	po.Duration = time.Duration(secs) * time.Second
-	po.Warmup = po.Duration / 4
-	po.Verify = false
 	var peers []results.Peer
-	for _, p := range []struct{ path, runner string }{{"loopback", "native"}, {"veth", "netns"}} {
-		if !slices.Contains(o.Runners, p.runner) || ctx.Err() != nil {
-			continue
-		}
-		peer := results.Peer{Tool: "iperf3", Path: p.path}
-		bps, err := iperfPath(ctx, bin, p.path, o, secs)
-		if err != nil {
-			peer.Detail = "iperf3 failed: " + err.Error()
+	for _, chk := range checks {
+		bin, lookErr := exec.LookPath(chk.tool)
+		for _, p := range peerPaths {
+			if ctx.Err() != nil {
+				return peers
+			}
+			peer := results.Peer{Tool: chk.tool, Path: p.name}
+			switch {
+			case lookErr != nil:
+				peer.Skipped = fmt.Sprintf("%s is not installed (scripts/provision.sh installs it; apt-get install %s)", chk.tool, chk.install)
+			case !slices.Contains(o.Runners, p.runner):
+				peer.Skipped = fmt.Sprintf("runner %s, which serves the %s path, is not among the runners", p.runner, p.name)
+			}
+			if peer.Skipped != "" {
+				say("fidelity %s %s: skipped: %s", chk.tool, p.name, peer.Skipped)
+				peers = append(peers, peer)
+				continue
+			}
+			peer = comparePeer(ctx, o, chk, bin, p)
+			if peer.Detail != "" && peer.Ratio == 0 {
+				say("fidelity %s %s: %s", chk.tool, p.name, peer.Detail)
+			} else {
+				say("fidelity %s %s: nswasi/%s %.2f [%.2f, %.2f]", chk.tool, p.name, chk.tool, peer.Ratio, peer.RatioCILow, peer.RatioCIHigh)
+			}
 			peers = append(peers, peer)
-			say("fidelity %s: %s", p.path, peer.Detail)
-			continue
 		}
-		peer.BPS = median(bps)
-		run := runOne(ctx, &po, Case{Scenario: "stream", Direction: "in", Runner: p.runner, Mode: "blocking", Size: peerSize, Conns: 1})
-		if run.Error != "" || run.Summary.N == 0 {
-			peer.Detail = fmt.Sprintf("nswasi stream-in %s failed: %s", p.runner, run.Error)
+	}
+	// wrk and nswasi's own http driver take turns against one guest
+	// serving standalone (one granted listener, no control connection).
+	bin, lookErr := exec.LookPath("wrk")
+	for _, runner := range []string{"native", "wasi"} {
+		if ctx.Err() != nil {
+			return peers
+		}
+		peer := results.Peer{Tool: "wrk", Path: "loopback", Runner: runner}
+		switch {
+		case lookErr != nil:
+			peer.Skipped = "wrk is not installed (scripts/provision.sh installs it; apt-get install wrk)"
+		case !slices.Contains(o.Runners, runner):
+			peer.Skipped = fmt.Sprintf("runner %s is not among the runners", runner)
+		}
+		if peer.Skipped != "" {
+			say("fidelity wrk %s: skipped: %s", runner, peer.Skipped)
 		} else {
-			peer.Ratio = run.Summary.Median / peer.BPS
-			peer.Detail = fmt.Sprintf("nswasi stream-in under %s, blocking, %d KiB writes, 1 connection: median %.0f MB/s of %d reps %v; iperf3 -l 128K -t %d: %d reps %v MB/s",
-				p.runner, peerSize>>10, run.Summary.Median/1e6, run.Summary.N, mbps(run.Reps), secs, len(bps), mbps(bps))
+			peer = compareWrk(ctx, o, bin, runner)
+			if peer.Ratio == 0 {
+				say("fidelity wrk %s: %s", runner, peer.Detail)
+			} else {
+				say("fidelity wrk %s: nswasi/wrk %.2f [%.2f, %.2f]", runner, peer.Ratio, peer.RatioCILow, peer.RatioCIHigh)
+			}
 		}
 		peers = append(peers, peer)
-		say("fidelity %s: iperf3 %.0f MB/s, nswasi/iperf3 %.2f", p.path, peer.BPS/1e6, peer.Ratio)
 	}
 	return peers
 }
 
-// iperfPath runs o.Reps iperf3 tests, the server in the root namespace on
-// loopback or inside a fresh nswasi namespace, the client outside.
-func iperfPath(ctx context.Context, bin, path string, o *Options, secs int) ([]float64, error) {
-	var out []float64
-	for range o.Reps {
-		var bps float64
+// wrkSize and wrkConns are the http check's body size and connections
+// (the quick sweep's http case).
+const (
+	wrkSize  = 1024
+	wrkConns = 4
+)
+
+// compareWrk starts the http workload standalone under runner and runs
+// o.Reps alternating repetitions of wrk and of nswasi's http driver
+// against it, after one unrecorded warm-up of the driver.
+func compareWrk(ctx context.Context, o *Options, bin, runner string) results.Peer {
+	peer := results.Peer{
+		Tool: "wrk", Path: "loopback", Scenario: "http", Runner: runner, Mode: "netpoll",
+		Size: wrkSize, Conns: wrkConns, Metric: "requests", Unit: "1/s",
+		PeerReps: []float64{}, NswasiReps: []float64{},
+	}
+	secs := int(o.PeerDuration / time.Second)
+	args := []string{"-t", "1", "-c", strconv.Itoa(wrkConns), "-d", strconv.Itoa(secs) + "s", "--timeout", "5s"}
+	peer.Command = "wrk " + strings.Join(args, " ")
+	info, _ := runners.Lookup(runner)
+	cfg := o.Runner
+	if info.Wasm {
+		cfg.Wasi.Engine = o.Engine
+	}
+	r, err := runners.New(runner, cfg)
+	if err != nil {
+		peer.Detail = err.Error()
+		return peer
+	}
+	g, err := r.Start(ctx, sandbox.Spec{
+		Artifact: runners.Artifact(runner, o.Guest.Native, o.Guest.Wasm),
+		Args:     []string{"http", "-mode", peer.Mode, "-size", strconv.Itoa(wrkSize)},
+		Env:      []string{},
+		Listen:   []sandbox.Listen{{}},
+		Timeout:  time.Duration(2*o.Reps+1)*(o.PeerDuration+2*grace) + time.Minute,
+	})
+	if err != nil {
+		peer.Detail = "start: " + err.Error()
+		return peer
+	}
+	defer g.Stop()
+	addr := g.Addrs()[0]
+	url := "http://" + addr.String() + "/"
+	nswasiOnce := func(d time.Duration, keep bool) error {
+		cr, err := httpLoad(ctx, addr, wrkSize, wrkConns, d, false)
+		if err != nil {
+			return fmt.Errorf("nswasi http driver: %w", err)
+		}
+		if keep {
+			peer.NswasiReps = append(peer.NswasiReps, float64(cr.Ops)/cr.Elapsed.Seconds())
+		}
+		return nil
+	}
+	wrkOnce := func() error {
+		cctx, cancel := context.WithTimeout(ctx, o.PeerDuration+30*time.Second)
+		defer cancel()
+		cl := exec.CommandContext(cctx, bin, append(args, url)...)
+		cl.Env = []string{}
+		out, err := cl.CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("wrk: %v: %s", err, lastLines(string(out), 3))
+		}
+		rps, err := parseWrk(string(out))
+		if err != nil {
+			return err
+		}
+		peer.PeerReps = append(peer.PeerReps, rps)
+		return nil
+	}
+	err = nswasiOnce(max(o.PeerOmit, 100*time.Millisecond), false)
+	for i := 0; i < o.Reps && err == nil; i++ {
+		if i%2 == 0 {
+			err = errors.Join(nswasiOnce(o.PeerDuration, true), wrkOnce())
+		} else {
+			err = errors.Join(wrkOnce(), nswasiOnce(o.PeerDuration, true))
+		}
+	}
+	if err != nil {
+		peer.Detail = oneLine(err)
+		return peer
+	}
+	fillRatio(&peer)
+	peer.Detail = fmt.Sprintf("nswasi http driver vs %s against one standalone guest under %s, netpoll, %s bodies, %d connections, %d alternating repetitions of %s each",
+		peer.Command, runner, formatSize(wrkSize), wrkConns, o.Reps, o.PeerDuration)
+	return peer
+}
+
+var (
+	wrkRPS    = regexp.MustCompile(`Requests/sec:\s*([0-9.]+)`)
+	wrkErrors = regexp.MustCompile(`(Socket errors:.*|Non-2xx or 3xx responses:.*)`)
+)
+
+// parseWrk reads wrk's requests per second; any socket error or non-2xx
+// answer fails the repetition.
+func parseWrk(out string) (float64, error) {
+	if m := wrkErrors.FindAllString(out, -1); m != nil {
+		return 0, fmt.Errorf("wrk saw errors: %s", strings.Join(m, "; "))
+	}
+	m := wrkRPS.FindStringSubmatch(out)
+	if m == nil {
+		return 0, fmt.Errorf("wrk output has no Requests/sec: %s", lastLines(out, 3))
+	}
+	v, err := strconv.ParseFloat(m[1], 64)
+	if err != nil || v <= 0 {
+		return 0, fmt.Errorf("wrk: %s requests/s", m[1])
+	}
+	return v, nil
+}
+
+// comparePeer runs o.Reps alternating repetitions of the tool and of the
+// nswasi case on path p.
+func comparePeer(ctx context.Context, o *Options, chk peerCheck, bin string, p peerPath) results.Peer {
+	c := Case{Scenario: chk.scenario, Direction: chk.dir, Runner: p.runner, Mode: "blocking", Size: chk.size, Conns: 1}
+	peer := results.Peer{
+		Tool: chk.tool, Path: p.name, Scenario: c.Scenario + dirSuffix(c.Direction), Runner: p.runner,
+		Mode: c.Mode, Size: c.Size, Conns: 1, Metric: chk.metric, Unit: chk.unit,
+		PeerReps: []float64{}, NswasiReps: []float64{},
+	}
+	// One nswasi repetition per guest: each is preceded by its own
+	// warm-up, as long as the tool's omitted start.
+	po := *o
+	po.Reps = 1
+	po.Duration = o.PeerDuration
+	po.Warmup = max(o.PeerOmit, 100*time.Millisecond)
+	po.Verify = false
+	nswasiOnce := func() error {
+		run := runOne(ctx, &po, c)
+		v, ok := chk.value(run)
+		if run.Error != "" || !ok {
+			return fmt.Errorf("nswasi %s under %s failed: %s", peer.Scenario, p.runner, run.Error)
+		}
+		peer.NswasiReps = append(peer.NswasiReps, v)
+		return nil
+	}
+	toolOnce := func() error {
+		var v float64
+		var cmd string
 		var err error
-		if path == "loopback" {
-			bps, err = iperfOnce(ctx, bin, "127.0.0.1", secs, nil)
+		if p.runner == "native" {
+			v, cmd, err = chk.once(ctx, bin, "127.0.0.1", nil)
 		} else {
 			var ns *nsrun.Namespace
-			ns, err = nsrun.New(o.Runner.Namespace)
-			if err != nil {
-				return nil, err
+			if ns, err = nsrun.New(o.Runner.Namespace); err != nil {
+				return fmt.Errorf("%s: namespace: %w", chk.tool, err)
 			}
-			bps, err = iperfOnce(ctx, bin, ns.PeerAddr.Addr().String(), secs, ns.Spawn)
+			v, cmd, err = chk.once(ctx, bin, ns.PeerAddr.Addr().String(), ns.Spawn)
 			err = errors.Join(err, ns.Close())
 		}
 		if err != nil {
-			return nil, err
+			return fmt.Errorf("%s failed: %w", chk.tool, err)
 		}
-		out = append(out, bps)
+		peer.Command = cmd
+		peer.PeerReps = append(peer.PeerReps, v)
+		return nil
 	}
-	return out, nil
+	for i := range o.Reps {
+		steps := []func() error{nswasiOnce, toolOnce}
+		if i%2 == 1 {
+			steps[0], steps[1] = steps[1], steps[0]
+		}
+		for _, step := range steps {
+			if err := step(); err != nil {
+				peer.Detail = oneLine(err)
+				return peer
+			}
+		}
+	}
+	fillRatio(&peer)
+	if chk.tool == "iperf3" {
+		peer.BPS = peer.PeerSummary.Median
+	}
+	peer.Detail = fmt.Sprintf("nswasi %s under %s, %s, %s, 1 connection vs %s, %d alternating repetitions of %s each",
+		peer.Scenario, p.runner, c.Mode, formatSize(c.Size), peer.Command, o.Reps, o.PeerDuration)
+	return peer
 }
 
-// iperfOnce starts a one-off iperf3 server at host (through spawn, on a
-// thread inside a namespace, when given), runs the client against it and
-// returns the receiver's bytes per second.
-func iperfOnce(ctx context.Context, bin, host string, secs int, spawn func(func()) error) (float64, error) {
-	port, err := freePort()
-	if err != nil {
-		return 0, err
+func dirSuffix(dir string) string {
+	if dir == "" {
+		return ""
 	}
-	srv := exec.Command(bin, "-s", "-1", "-B", host, "-p", strconv.Itoa(port))
-	srv.Env = []string{}
-	srv.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	var stderr strings.Builder
-	srv.Stderr = &stderr
+	return "-" + dir
+}
+
+// fillRatio summarizes both tools' repetitions and computes the ratio of
+// the medians and the interval of the paired ratios.
+func fillRatio(p *results.Peer) {
+	ps, ns := results.Summarize(p.PeerReps), results.Summarize(p.NswasiReps)
+	p.PeerSummary, p.NswasiSummary = &ps, &ns
+	if ps.Median == 0 {
+		return
+	}
+	p.Ratio = ns.Median / ps.Median
+	var pair []float64
+	for i := range min(len(p.PeerReps), len(p.NswasiReps)) {
+		if p.PeerReps[i] > 0 {
+			pair = append(pair, p.NswasiReps[i]/p.PeerReps[i])
+		}
+	}
+	rs := results.Summarize(pair)
+	p.RatioCILow, p.RatioCIHigh = rs.CILow, rs.CIHigh
+}
+
+// server is a peer tool's server process, started on a thread that
+// outlives it (Pdeathsig follows the forking thread, not the process).
+type server struct {
+	cmd    *exec.Cmd
+	exited chan struct{}
+	out    *lockedBuffer
+}
+
+// startServer starts bin args (through spawn, inside a namespace, when
+// given) and waits until a line of its output contains ready: the
+// server is listening. Clients started before that are refused.
+func startServer(ctx context.Context, bin string, args []string, ready string, spawn func(func()) error) (*server, error) {
+	s := &server{cmd: exec.Command(bin, args...), exited: make(chan struct{}), out: &lockedBuffer{}}
+	s.cmd.Env = []string{}
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	pr, pw := io.Pipe()
+	s.cmd.Stdout, s.cmd.Stderr = pw, pw
 	started := make(chan error, 1)
-	exited := make(chan struct{})
 	run := func() {
-		defer close(exited)
-		if err := srv.Start(); err != nil {
+		defer close(s.exited)
+		defer pw.Close()
+		if err := s.cmd.Start(); err != nil {
 			started <- err
 			return
 		}
 		started <- nil
-		_ = srv.Wait()
+		_ = s.cmd.Wait()
 	}
 	if spawn == nil {
-		// The forking thread must outlive the server: Pdeathsig follows
-		// the thread, not the process (as in sandbox.StartProcess).
 		go func() {
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
 			run()
 		}()
 	} else if err := spawn(run); err != nil {
-		return 0, err
+		return nil, err
 	}
 	if err := <-started; err != nil {
-		return 0, fmt.Errorf("iperf3 server: %w", err)
+		return nil, fmt.Errorf("%s server: %w", bin, err)
 	}
-	defer func() {
-		_ = syscall.Kill(-srv.Process.Pid, syscall.SIGKILL)
-		<-exited
-	}()
-	var out []byte
-	for try := 0; ; try++ {
-		cctx, cancel := context.WithTimeout(ctx, time.Duration(secs)*time.Second+20*time.Second)
-		cl := exec.CommandContext(cctx, bin, "-c", host, "-p", strconv.Itoa(port), "-t", strconv.Itoa(secs), "-l", "128K", "-J")
-		cl.Env = []string{}
-		out, err = cl.Output()
-		cancel()
-		if err == nil || try >= 50 || ctx.Err() != nil {
-			break
+	isReady := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		signalled := false
+		for sc.Scan() {
+			s.out.add(sc.Text())
+			if !signalled && strings.Contains(sc.Text(), ready) {
+				isReady <- true
+				signalled = true
+			}
 		}
-		time.Sleep(100 * time.Millisecond) // the server may not listen yet
+		if !signalled {
+			isReady <- false
+		}
+		_, _ = io.Copy(io.Discard, pr)
+	}()
+	select {
+	case ok := <-isReady:
+		if ok {
+			return s, nil
+		}
+		s.stop()
+		return nil, fmt.Errorf("%s server exited before it listened: %s", bin, s.out.String())
+	case <-time.After(10 * time.Second):
+		s.stop()
+		return nil, fmt.Errorf("%s server did not say %q within 10 s: %s", bin, ready, s.out.String())
+	case <-ctx.Done():
+		s.stop()
+		return nil, ctx.Err()
 	}
+}
+
+func (s *server) stop() {
+	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+	<-s.exited
+}
+
+// lockedBuffer keeps a server's first output lines for error messages.
+type lockedBuffer struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (b *lockedBuffer) add(l string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.lines) < 20 {
+		b.lines = append(b.lines, strings.TrimSpace(l))
+	}
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return strings.Join(b.lines, "; ")
+}
+
+// iperfOnce starts a one-off iperf3 server at host, waits until it
+// listens (it says so on stdout; --forceflush, as a pipe would buffer it), runs one client test of secs seconds after omit seconds of
+// slow start left out, and returns the receiver's bytes per second.
+func iperfOnce(ctx context.Context, bin, host string, secs, omit int, spawn func(func()) error) (float64, string, error) {
+	port, err := freePort()
+	if err != nil {
+		return 0, "", err
+	}
+	srv, err := startServer(ctx, bin, []string{"-s", "-1", "--forceflush", "-B", host, "-p", strconv.Itoa(port)}, "Server listening", spawn)
+	if err != nil {
+		return 0, "", err
+	}
+	defer srv.stop()
+	// -N: Go sets TCP_NODELAY on every TCP connection, nswasi's driver's
+	// included; iperf3 leaves Nagle on unless told. Same socket options on
+	// both sides, or the comparison measures Nagle (RATIONALE.md).
+	args := []string{"-c", host, "-t", strconv.Itoa(secs), "-O", strconv.Itoa(omit), "-l", "128K", "-N", "-J"}
+	cmd := "iperf3 " + strings.Join(args, " ")
+	bps, err := iperfClient(ctx, bin, append(args, "-p", strconv.Itoa(port)), time.Duration(secs+omit)*time.Second+20*time.Second)
 	if err != nil {
 		select {
-		case <-exited:
-			return 0, fmt.Errorf("iperf3 server exited early (%v): %s", srv.ProcessState, stderr.String())
+		case <-srv.exited:
+			err = fmt.Errorf("%w (server exited: %s)", err, srv.out.String())
 		default:
 		}
-		return 0, fmt.Errorf("iperf3 client: %v: %s %s", err, firstLine(string(out)), stderr.String())
 	}
+	return bps, cmd, err
+}
+
+// iperfClient runs the iperf3 client and reads the receiver's rate from
+// its JSON. iperf3 (3.12 at least) exits with status 0 when it fails with
+// -J, the error only in the JSON: a refused connection must be read from
+// there. It is retried for a few seconds, in case the server, though it
+// said so, does not accept yet.
+func iperfClient(ctx context.Context, bin string, args []string, timeout time.Duration) (float64, error) {
+	for try := 0; ; try++ {
+		cctx, cancel := context.WithTimeout(ctx, timeout)
+		cl := exec.CommandContext(cctx, bin, args...)
+		cl.Env = []string{}
+		out, err := cl.Output()
+		cancel()
+		bps, refused, err := parseIperf(out, err)
+		if err == nil || !refused || try >= 30 || ctx.Err() != nil {
+			return bps, err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// parseIperf reads iperf3 -J output; refused says the client could not
+// connect (worth a retry).
+func parseIperf(out []byte, runErr error) (bps float64, refused bool, err error) {
 	var rep struct {
 		End struct {
 			SumReceived struct {
@@ -169,13 +518,79 @@ func iperfOnce(ctx context.Context, bin, host string, secs int, spawn func(func(
 		} `json:"end"`
 		Error string `json:"error"`
 	}
-	if err := json.Unmarshal(out, &rep); err != nil {
-		return 0, fmt.Errorf("iperf3 output: %w", err)
+	if jerr := json.Unmarshal(out, &rep); jerr != nil {
+		if runErr != nil {
+			return 0, false, fmt.Errorf("iperf3 client: %v: %s", runErr, firstLine(string(out)))
+		}
+		return 0, false, fmt.Errorf("iperf3 output: %w", jerr)
 	}
 	if rep.Error != "" {
-		return 0, fmt.Errorf("iperf3: %s", rep.Error)
+		return 0, strings.Contains(rep.Error, "Connection refused"), fmt.Errorf("iperf3: %s", rep.Error)
 	}
-	return rep.End.SumReceived.BitsPerSecond / 8, nil
+	if runErr != nil {
+		return 0, false, fmt.Errorf("iperf3 client: %v", runErr)
+	}
+	if rep.End.SumReceived.BitsPerSecond <= 0 {
+		return 0, false, errors.New("iperf3 reported no received bytes")
+	}
+	return rep.End.SumReceived.BitsPerSecond / 8, false, nil
+}
+
+// sockperfOnce starts a sockperf TCP server at host, waits until it
+// listens, runs one ping-pong client of secs seconds with rrPeerSize
+// messages and returns the median round-trip time in nanoseconds.
+// --full-rtt makes sockperf report the round trip, as nswasi's rr does;
+// by default it reports half of it as "latency".
+func sockperfOnce(ctx context.Context, bin, host string, secs int, spawn func(func()) error) (float64, string, error) {
+	port, err := freePort()
+	if err != nil {
+		return 0, "", err
+	}
+	srv, err := startServer(ctx, bin, []string{"server", "--tcp", "-i", host, "-p", strconv.Itoa(port)}, "block on socket", spawn)
+	if err != nil {
+		return 0, "", err
+	}
+	defer srv.stop()
+	args := []string{"ping-pong", "--tcp", "-i", host, "-m", strconv.Itoa(rrPeerSize), "-t", strconv.Itoa(secs), "--full-rtt"}
+	cmd := "sockperf " + strings.Join(args, " ")
+	cctx, cancel := context.WithTimeout(ctx, time.Duration(secs)*time.Second+20*time.Second)
+	defer cancel()
+	cl := exec.CommandContext(cctx, bin, append(args, "-p", strconv.Itoa(port))...)
+	cl.Env = []string{}
+	out, err := cl.CombinedOutput()
+	if err != nil {
+		return 0, cmd, fmt.Errorf("sockperf client: %v: %s", err, lastLines(string(out), 3))
+	}
+	ns, err := parseSockperfP50(string(out))
+	return ns, cmd, err
+}
+
+var sockperfP50 = regexp.MustCompile(`percentile 50\.000 =\s*([0-9.]+)`)
+
+// parseSockperfP50 reads the median (in µs in sockperf's output) and
+// returns it in nanoseconds; it insists on the round-trip summary line,
+// so that half-RTT output is never taken for a round trip.
+func parseSockperfP50(out string) (float64, error) {
+	if !strings.Contains(out, "Round trip is") {
+		return 0, fmt.Errorf("sockperf output has no round-trip summary (without --full-rtt it reports half the round trip): %s", lastLines(out, 3))
+	}
+	m := sockperfP50.FindStringSubmatch(out)
+	if m == nil {
+		return 0, fmt.Errorf("sockperf output has no median: %s", lastLines(out, 3))
+	}
+	us, err := strconv.ParseFloat(m[1], 64)
+	if err != nil || us <= 0 {
+		return 0, fmt.Errorf("sockperf median %q", m[1])
+	}
+	return us * 1e3, nil
+}
+
+func lastLines(s string, n int) string {
+	l := strings.Split(strings.TrimSpace(s), "\n")
+	if len(l) > n {
+		l = l[len(l)-n:]
+	}
+	return strings.Join(l, "; ")
 }
 
 func freePort() (int, error) {
@@ -185,26 +600,6 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-func median(v []float64) float64 {
-	s := slices.Clone(v)
-	sort.Float64s(s)
-	if len(s) == 0 {
-		return 0
-	}
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
-func mbps(v []float64) []int {
-	out := make([]int, len(v))
-	for i, x := range v {
-		out[i] = int(x / 1e6)
-	}
-	return out
 }
 
 func firstLine(s string) string {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/netip"
 	"os"
@@ -94,7 +95,7 @@ func runOne(ctx context.Context, o *Options, c Case) (run results.Run) {
 		Args:     args,
 		Env:      []string{},
 		Listen:   []sandbox.Listen{{}, {}}, // data, control
-		Timeout:  time.Duration(o.Reps+1)*(o.Duration+2*grace) + time.Minute,
+		Timeout:  time.Duration(o.repCap()+1)*(o.Duration+2*grace) + time.Minute,
 	})
 	if err != nil {
 		run.Error = "start: " + err.Error()
@@ -102,6 +103,13 @@ func runOne(ctx context.Context, o *Options, c Case) (run results.Run) {
 	}
 	addrs := g.Addrs()
 	var errs []error
+	if o.Pin {
+		if p, ok := g.(interface{ Pid() int }); ok {
+			if err := pinTree(p.Pid(), o.pinSandbox); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
 	hist := newHist()
 	var counters results.Counters
 	var cpuUser, cpuSys time.Duration
@@ -120,7 +128,7 @@ func runOne(ctx context.Context, o *Options, c Case) (run results.Run) {
 		if p, ok := g.(interface{ Pid() int }); ok {
 			pid = p.Pid()
 		}
-		for i := -1; i < o.Reps; i++ {
+		for i := -1; i < o.Reps || o.wantMore(run.Reps); i++ {
 			if ctx.Err() != nil {
 				errs = append(errs, ctx.Err())
 				return
@@ -169,6 +177,10 @@ func runOne(ctx context.Context, o *Options, c Case) (run results.Run) {
 		}
 		_, _ = ctl.Write([]byte("quit\n"))
 	}()
+	if o.TargetCI > 0 && len(errs) == 0 && ciHalf(run.Reps) > o.TargetCI {
+		// Said, not hidden: the run ends with a wider interval than asked.
+		run.TargetCIUnmet = true
+	}
 	var res sandbox.Result
 	if len(errs) == 0 {
 		select {
@@ -325,4 +337,27 @@ func stderrTail(b []byte) string {
 		s = "..." + s[len(s)-300:]
 	}
 	return strings.ReplaceAll(s, "\n", "; ")
+}
+
+// wantMore reports whether a run with repetitions reps should make one
+// more to reach o.TargetCI, within o.MaxReps.
+func (o *Options) wantMore(reps []float64) bool {
+	return o.TargetCI > 0 && len(reps) >= o.Reps && len(reps) < o.MaxReps && ciHalf(reps) > o.TargetCI
+}
+
+// ciHalf is the half-width of the 95% interval relative to the mean.
+func ciHalf(reps []float64) float64 {
+	s := results.Summarize(reps)
+	if s.N < 2 || s.Mean == 0 {
+		return math.Inf(1)
+	}
+	return (s.CIHigh - s.Mean) / math.Abs(s.Mean)
+}
+
+// repCap is the most repetitions a run may make.
+func (o *Options) repCap() int {
+	if o.TargetCI > 0 {
+		return max(o.Reps, o.MaxReps)
+	}
+	return o.Reps
 }

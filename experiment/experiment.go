@@ -72,6 +72,11 @@ type Bench struct {
 	// TraceModes limits the counted duplicates to these I/O modes; empty
 	// means every mode.
 	TraceModes []string `yaml:"trace_modes"`
+	// NoPeers leaves out the fidelity checks against iperf3, sockperf and
+	// wrk; PeerDuration is the length of each of their repetitions (whole
+	// seconds; default 5s, 3s with the quick preset).
+	NoPeers      bool     `yaml:"no_peers"`
+	PeerDuration Duration `yaml:"peer_duration"`
 }
 
 // Link describes the link conditions of the namespaces' veths. Zero values

@@ -31,6 +31,9 @@ var builders = []figureBuilder{
 	spuriousFigure,
 	isolationFigure,
 	fidelityFigure,
+	fidelityRatioFigure,
+	startFigure,
+	memoryFigure,
 }
 
 // Figures builds every figure whose data is present and lists the others.
@@ -781,6 +784,9 @@ func fidelityFigure(d *Data) (*Figure, string) {
 		}
 		srcs = append(srcs, s)
 		for _, p := range s.Bench.Peers {
+			if p.BPS == 0 {
+				continue // not a throughput check, or skipped: see fidelityRatioFigure
+			}
 			if indexOf(paths, p.Path) < 0 {
 				paths = append(paths, p.Path)
 			}
@@ -799,6 +805,9 @@ func fidelityFigure(d *Data) (*Figure, string) {
 	for _, src := range srcs {
 		g := newGrouped(paths, styles)
 		for _, p := range src.Bench.Peers {
+			if p.BPS == 0 {
+				continue
+			}
 			pi := indexOf(paths, p.Path)
 			g.set(indexOf(series, p.Tool), pi, p.BPS/gbit)
 			if p.Ratio > 0 && p.Tool == tools[0] {

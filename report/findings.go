@@ -28,6 +28,7 @@ func findings(d *Data) []string {
 		spuriousFindings(s, add)
 		hostcallFindings(s, add)
 		tracedCostFinding(s, add)
+		peerFindings(s, add)
 		for _, p := range s.Bench.Peers {
 			if p.Ratio > 0 && p.BPS > 0 {
 				add("Fidelity, %s path: nswasi's %s reaches %.2f× the throughput of %s on the same path (medians; %s %s Gbit/s).",

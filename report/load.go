@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 
@@ -54,8 +55,72 @@ func Load(dirs ...string) (*Data, error) {
 		}
 		d.Sources = append(d.Sources, s)
 	}
+	d.Sources = mergeShards(d.Sources)
 	label(d.Sources)
 	return d, nil
+}
+
+// shardOf reads the shard a source's benchmarks were (I of N; 0, 0 when
+// not sharded). JSON numbers decode as float64.
+func shardOf(s *Source) (i, n int) {
+	if s.Bench == nil {
+		return 0, 0
+	}
+	f := func(k string) int {
+		v, _ := s.Bench.Config[k].(float64)
+		return int(v)
+	}
+	if n = f("shards"); n <= 1 {
+		return 0, 0
+	}
+	return f("shard"), n
+}
+
+// mergeShards makes one source of the shards of one sharded run (`nswasi
+// run --shard I/N`, same N, wherever each shard ran): their runs, peers
+// and isolation cells together, partial if any shard is partial or
+// missing. Unsharded sources stay as they are.
+func mergeShards(srcs []*Source) []*Source {
+	var out []*Source
+	merged := map[int]*Source{}
+	seen := map[int]map[int]bool{}
+	for _, s := range srcs {
+		i, n := shardOf(s)
+		if n == 0 {
+			out = append(out, s)
+			continue
+		}
+		m := merged[n]
+		if m == nil {
+			m = &Source{Dir: s.Dir, Bench: &results.Bench{}}
+			*m.Bench = *s.Bench
+			m.Bench.Runs, m.Bench.Peers = nil, nil
+			merged[n], seen[n] = m, map[int]bool{}
+			out = append(out, m)
+		}
+		seen[n][i] = true
+		m.Bench.Runs = append(m.Bench.Runs, s.Bench.Runs...)
+		m.Bench.Peers = append(m.Bench.Peers, s.Bench.Peers...)
+		m.Bench.Partial = m.Bench.Partial || s.Bench.Partial
+		if iso := s.Isolation; iso != nil {
+			if m.Isolation == nil {
+				c := *iso
+				c.Probes, c.Cells = nil, nil
+				m.Isolation = &c
+			}
+			m.Isolation.Cells = append(m.Isolation.Cells, iso.Cells...)
+			m.Isolation.Probes = append(m.Isolation.Probes, iso.Probes...)
+			m.Isolation.Partial = m.Isolation.Partial || iso.Partial
+		}
+	}
+	for n, m := range merged {
+		if len(seen[n]) < n {
+			m.Bench.Partial = true // a shard is missing
+		}
+		m.Bench.Config = maps.Clone(m.Bench.Config)
+		m.Bench.Config["shard"] = fmt.Sprintf("%d of %d merged", len(seen[n]), n)
+	}
+	return out
 }
 
 func loadDir(dir string) (*Source, error) {

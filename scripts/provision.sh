@@ -12,7 +12,10 @@ GO_VERSION=1.26.8
 need=()
 command -v make >/dev/null || need+=(make)
 command -v ip >/dev/null || need+=(iproute2)
+# The fidelity peers of nswasi bench: iperf3 (stream), sockperf (rr), wrk (http).
 command -v iperf3 >/dev/null || need+=(iperf3)
+command -v sockperf >/dev/null || need+=(sockperf)
+command -v wrk >/dev/null || need+=(wrk)
 command -v curl >/dev/null || need+=(curl ca-certificates)
 if [ ${#need[@]} -gt 0 ]; then
 	export DEBIAN_FRONTEND=noninteractive

@@ -20,7 +20,7 @@ func init() {
 
 func cmdBench(ctx context.Context, args []string) error {
 	fs := newFlagSet("bench",
-		"[--quick] [--out DIR] [--scenarios LIST] [--runners LIST] [--modes LIST] [--sizes LIST] [--conns LIST] [--reps N] [--duration D] [--engine E] [--wasi-host LIST] [--trace-hostcalls]",
+		"[--quick] [--out DIR] [--scenarios LIST] [--runners LIST] [--modes LIST] [--sizes LIST] [--conns LIST] [--reps N] [--duration D] [--engine E] [--wasi-host LIST] [--trace-hostcalls] [--target-ci P%] [--max-reps N] [--pin]",
 		"sudo bin/nswasi bench --quick --out /tmp/bench")
 	common := commonFlags{hostList: true}
 	common.register(fs)
@@ -35,7 +35,11 @@ func cmdBench(ctx context.Context, args []string) error {
 	dur := fs.Duration("duration", 0, "length of one repetition (default 2s; 300ms with --quick)")
 	pollTimeout := fs.Duration("poll-timeout", 0, "bound on each readiness wait in poll mode (default 10ms)")
 	trace := fs.Bool("trace-hostcalls", false, "also run each WASI case with WASI host calls counted, and report the accounting's cost")
-	noPeers := fs.Bool("no-peers", false, "skip the iperf3 fidelity comparison")
+	noPeers := fs.Bool("no-peers", false, "skip the fidelity comparison with iperf3 and sockperf")
+	peerDur := fs.Duration("peer-duration", 0, "length of one repetition of each fidelity check, whole seconds (default 5s; 3s with --quick), after 1s left out")
+	targetCI := fs.String("target-ci", "", "add repetitions until the 95% interval is within this much of the mean, e.g. 5% (a run that stops short says so)")
+	pin := fs.Bool("pin", false, "pin the driver to one CPU and each sandbox to the others")
+	maxReps := fs.Int("max-reps", 0, "cap on repetitions with --target-ci (default 4 × --reps)")
 	guestDir := fs.String("guest-dir", "", "directory holding guest and guest.wasm (default: beside nswasi)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -45,7 +49,7 @@ func cmdBench(ctx context.Context, args []string) error {
 	}
 	o := bench.Options{
 		OutDir: *out, Quick: *quick, Reps: *reps, Duration: *dur, Engine: common.engine,
-		TraceHostcalls: *trace, PollTimeout: *pollTimeout, Peers: !*noPeers, Progress: os.Stderr,
+		TraceHostcalls: *trace, PollTimeout: *pollTimeout, Peers: !*noPeers, PeerDuration: *peerDur, Progress: os.Stderr,
 	}
 	var err error
 	if o.Scenarios, err = splitList(*scen); err != nil {
@@ -65,6 +69,11 @@ func cmdBench(ctx context.Context, args []string) error {
 	if o.Conns, err = parseInts("--conns", *conns); err != nil {
 		return err
 	}
+	if o.TargetCI, err = parsePercent("--target-ci", *targetCI); err != nil {
+		return err
+	}
+	o.MaxReps = *maxReps
+	o.Pin = *pin
 	if o.Runner, err = common.config(); err != nil {
 		return err
 	}
@@ -143,3 +152,19 @@ func parseInts(flag, s string) ([]int, error) {
 }
 
 func nowUnix() int64 { return time.Now().Unix() }
+
+// parsePercent reads "5%" or "0.05" as a fraction; empty is 0.
+func parsePercent(flag, s string) (float64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	v, pct := strings.CutSuffix(strings.TrimSpace(s), "%")
+	f, err := strconv.ParseFloat(v, 64)
+	if pct {
+		f /= 100
+	}
+	if err != nil || f <= 0 || f >= 1 {
+		return 0, sandbox.BadInput("%s %q: want a percentage between 0 and 100, e.g. 5%%", flag, s)
+	}
+	return f, nil
+}

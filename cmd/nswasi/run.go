@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"github.com/nswasi/nswasi/conformance"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -57,6 +57,7 @@ func cmdRun(ctx context.Context, args []string) error {
 	force := fs.Bool("force", false, "write into --out even if it exists")
 	guestDir := fs.String("guest-dir", "", "directory holding guest and guest.wasm (default: beside nswasi)")
 	suiteDir := fs.String("wasi-testsuite", "", "WASI testsuite folder for the conformance table (default: $"+envTestsuite+", else ../shared/wasi-testsuite if there)")
+	shardFlag := fs.String("shard", "", "run only shard I of N (e.g. 2/8): a deterministic 1/N of the probes and cases; nswasi report merges the shards' directories")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -64,6 +65,10 @@ func cmdRun(ctx context.Context, args []string) error {
 		return sandbox.BadInput("unexpected argument %q (see nswasi run --help)", fs.Arg(0))
 	}
 	suite, err := findTestsuite(*suiteDir)
+	if err != nil {
+		return err
+	}
+	shard, shards, err := parseShard(*shardFlag)
 	if err != nil {
 		return err
 	}
@@ -122,6 +127,12 @@ func cmdRun(ctx context.Context, args []string) error {
 	guest := scenarios.Guest{Native: native, Wasm: wasm}
 
 	var runErr error
+	if i := exp.Isolation; i != nil && shards > 1 {
+		i.Probes = shardOf(i.Probes, shard, shards)
+		if len(i.Probes) == 0 {
+			exp.Isolation = nil
+		}
+	}
 	if i := exp.Isolation; i != nil && ctx.Err() == nil {
 		columns := 0
 		for _, r := range i.Runners {
@@ -144,21 +155,19 @@ func cmdRun(ctx context.Context, args []string) error {
 			OutDir: dir, Scenarios: b.Scenarios, Runners: b.Runners, Modes: b.Modes,
 			Sizes: sizes(b.Sizes), Conns: b.Conns, Reps: b.Reps,
 			Duration: time.Duration(b.Duration), Warmup: time.Duration(b.Warmup),
-			Engine: b.Engine, WASIHosts: exp.WASIHosts, TraceHostcalls: b.TraceHostcalls, TraceModes: b.TraceModes, Peers: true,
+			Engine: b.Engine, WASIHosts: exp.WASIHosts, TraceHostcalls: b.TraceHostcalls, TraceModes: b.TraceModes,
+			Peers: !b.NoPeers, PeerDuration: time.Duration(b.PeerDuration),
 			Quick: b.Preset == "quick", Guest: guest, Runner: cfg, Progress: stepWriter{pr},
+			Shard: shard, Shards: shards,
 		}
 		o.Defaults()
-		steps := len(o.Cases())
-		if _, err := exec.LookPath("iperf3"); err == nil {
-			steps += 2 // the iperf3 peers: loopback and veth
-		}
-		pr.Phase("bench", steps)
+		pr.Phase("bench", o.Steps())
 		_, err := bench.Run(ctx, o)
 		pr.Finish()
 		runErr = errors.Join(runErr, ignoreCancel(ctx, err))
 	}
 
-	if ctx.Err() == nil {
+	if ctx.Err() == nil && shard <= 1 { // the testsuite runs whole, in the first shard
 		runErr = errors.Join(runErr, ignoreCancel(ctx, runConformance(ctx, pr, suite, exp.WASIHosts, cfg.Wasi.Engine, dir)))
 	}
 
@@ -313,4 +322,29 @@ func runConformance(ctx context.Context, pr progress.Reporter, suiteDir string, 
 	})
 	pr.Finish()
 	return err
+}
+
+// parseShard reads --shard I/N; empty means the whole experiment.
+func parseShard(s string) (shard, shards int, err error) {
+	if s == "" {
+		return 0, 0, nil
+	}
+	a, b, ok := strings.Cut(s, "/")
+	i, err1 := strconv.Atoi(a)
+	n, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || n < 1 || i < 1 || i > n {
+		return 0, 0, sandbox.BadInput("--shard %q: want I/N with 1 ≤ I ≤ N, e.g. 2/8", s)
+	}
+	return i, n, nil
+}
+
+// shardOf keeps every shards-th name, starting at the shard-th (1-based).
+func shardOf(names []string, shard, shards int) []string {
+	var out []string
+	for j, n := range names {
+		if j%shards == shard-1 {
+			out = append(out, n)
+		}
+	}
+	return out
 }

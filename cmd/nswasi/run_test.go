@@ -27,6 +27,7 @@ bench:
   reps: 2
   duration: 50ms
   warmup: 10ms
+  peer_duration: 1s
 `
 
 func writeExperiment(t *testing.T, body string) string {
@@ -149,4 +150,23 @@ bench:
 		t.Errorf("report.md does not say the results are partial")
 	}
 	testenv.NoObjects(t)
+}
+
+func TestParseShard(t *testing.T) {
+	for _, ok := range []struct {
+		in   string
+		i, n int
+	}{{"", 0, 0}, {"1/1", 1, 1}, {"2/8", 2, 8}, {"8/8", 8, 8}} {
+		if i, n, err := parseShard(ok.in); err != nil || i != ok.i || n != ok.n {
+			t.Errorf("parseShard(%q) = %d, %d, %v", ok.in, i, n, err)
+		}
+	}
+	for _, bad := range []string{"0/2", "3/2", "2", "a/b", "1/0", "-1/2"} {
+		if _, _, err := parseShard(bad); err == nil {
+			t.Errorf("parseShard(%q) accepted", bad)
+		}
+	}
+	if got := shardOf([]string{"a", "b", "c", "d", "e"}, 2, 2); strings.Join(got, "") != "bd" {
+		t.Errorf("shardOf(2/2) = %v, want b d", got)
+	}
 }

@@ -123,6 +123,9 @@ type Run struct {
 	// the same configuration untraced in the same invocation: what the
 	// accounting itself costs (1 = nothing).
 	TracedRatio float64 `json:"traced_ratio,omitempty"`
+	// TargetCIUnmet is set when --target-ci asked for a narrower interval
+	// than the run reached within its repetition cap.
+	TargetCIUnmet bool `json:"target_ci_unmet,omitempty"`
 	// Metric names what Reps measure, with Unit (e.g. "throughput",
 	// "bytes/s"; "tps", "1/s"; "idle_cpu", "s/s").
 	Metric string    `json:"metric"`
@@ -153,6 +156,10 @@ type Summary struct {
 	// (Student's t with N-1 degrees of freedom).
 	CILow  float64 `json:"ci95_low"`
 	CIHigh float64 `json:"ci95_high"`
+	// CV is the coefficient of variation of the repetitions (sample
+	// standard deviation over mean): the spread of one repetition, where
+	// the interval is the spread of the mean.
+	CV float64 `json:"cv,omitempty"`
 }
 
 // Latency percentiles in nanoseconds.
@@ -220,13 +227,43 @@ func (h HostCall) MeanCI() (mean, half float64) {
 	return mean, 1.96 * math.Sqrt(variance/n)
 }
 
-// Peer is a reference measurement, e.g. iperf3 over the same path.
+// Peer is a reference measurement made in the same invocation as the
+// nswasi case it checks, with repetitions of the two interleaved: iperf3
+// against stream-in, sockperf against rr, wrk against http.
 type Peer struct {
-	Tool   string  `json:"tool"`
-	Path   string  `json:"path"` // e.g. "loopback", "veth"
-	BPS    float64 `json:"bytes_per_s"`
-	Ratio  float64 `json:"nswasi_ratio"` // nswasi native stream / peer
+	Tool string `json:"tool"`
+	Path string `json:"path"` // e.g. "loopback", "veth"
+	// BPS is the tool's median throughput in bytes/s (iperf3 only).
+	BPS float64 `json:"bytes_per_s"`
+	// Ratio is nswasi's median over the tool's median, in Unit.
+	Ratio  float64 `json:"nswasi_ratio"`
 	Detail string  `json:"detail,omitempty"`
+	// Skipped says why the check did not run (tool missing, runner not
+	// selected, ...); nothing else is set then but Tool and Path.
+	Skipped string `json:"skipped,omitempty"`
+	// Check names the nswasi case: scenario, runner, mode, size and conns.
+	Scenario string `json:"scenario,omitempty"`
+	Runner   string `json:"runner,omitempty"`
+	Mode     string `json:"mode,omitempty"`
+	Size     int    `json:"size,omitempty"`
+	Conns    int    `json:"conns,omitempty"`
+	// Metric and Unit say what both tools' repetitions measure, e.g.
+	// "throughput" in "bytes/s", "rtt_p50" in "ns", "requests" in "1/s".
+	Metric string `json:"metric,omitempty"`
+	Unit   string `json:"unit,omitempty"`
+	// Command is the tool's client command line (ports elided).
+	Command string `json:"command,omitempty"`
+	// PeerReps and NswasiReps are both tools' raw repetitions, in the
+	// order they ran (alternating).
+	PeerReps   []float64 `json:"peer_reps,omitempty"`
+	NswasiReps []float64 `json:"nswasi_reps,omitempty"`
+	// PeerSummary and NswasiSummary summarize the repetitions.
+	PeerSummary   *Summary `json:"peer_summary,omitempty"`
+	NswasiSummary *Summary `json:"nswasi_summary,omitempty"`
+	// RatioCI is the 95% interval of the mean of the paired per-repetition
+	// ratios (nswasi repetition i over peer repetition i).
+	RatioCILow  float64 `json:"ratio_ci_low,omitempty"`
+	RatioCIHigh float64 `json:"ratio_ci_high,omitempty"`
 }
 
 // WriteAtomic writes v as indented JSON to path through a temporary file

@@ -28,8 +28,12 @@ func Summarize(reps []float64) Summary {
 		sum.CILow, sum.CIHigh = sum.Mean, sum.Mean
 		return sum
 	}
-	half := TQuantile95(n-1) * stat.StdDev(s, nil) / math.Sqrt(float64(n))
+	sd := stat.StdDev(s, nil)
+	half := TQuantile95(n-1) * sd / math.Sqrt(float64(n))
 	sum.CILow, sum.CIHigh = sum.Mean-half, sum.Mean+half
+	if sum.Mean != 0 {
+		sum.CV = sd / math.Abs(sum.Mean)
+	}
 	return sum
 }
 

@@ -23,6 +23,9 @@ func TestSummarize(t *testing.T) {
 	if math.Abs(s.CILow-(3-1.9632)) > 1e-3 || math.Abs(s.CIHigh-(3+1.9632)) > 1e-3 {
 		t.Errorf("CI [%.4f, %.4f], want 3±1.9632", s.CILow, s.CIHigh)
 	}
+	if want := math.Sqrt(2.5) / 3; math.Abs(s.CV-want) > 1e-9 {
+		t.Errorf("CV %.4f, want sd/mean = %.4f", s.CV, want)
+	}
 	if s := Summarize([]float64{4, 1, 2, 3}); s.Median != 2.5 {
 		t.Errorf("even median %v, want 2.5", s.Median)
 	}

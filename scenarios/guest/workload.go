@@ -13,9 +13,10 @@ import (
 	"github.com/nswasi/nswasi/scenarios/wire"
 )
 
-// The benchmark workloads share one shape. The harness grants two
-// listeners: the first carries the workload's data, the second one control
-// connection. Over the control connection the driver asks for one
+// The benchmark workloads share one shape. Granted one listener only, a
+// workload serves standalone until stopped (see standalone). Granted two,
+// as nswasi bench does, the first carries the workload's data, the second
+// one control connection. Over the control connection the driver asks for one
 // repetition at a time ("rep\n"); the guest serves that repetition on the
 // data listener until the driver ends it, then answers with one JSON line
 // of its counts. "quit\n" or EOF ends the guest. Control I/O happens only
@@ -59,12 +60,15 @@ func runWorkload(g grants, name string, args []string, fn repFunc) error {
 	if w.size < 1 || w.conns < 1 {
 		return fmt.Errorf("-size and -conns must be positive")
 	}
-	if len(g.listenFDs) < 2 {
-		return fmt.Errorf("workloads need two granted listeners (data, control), got %d", len(g.listenFDs))
+	if len(g.listenFDs) == 0 {
+		return fmt.Errorf("workloads need a granted listener (data), and a second one for control when driven by nswasi bench")
 	}
 	var err error
 	if w.ln, err = newModeListener(g.listenFDs[0], w.mode, w.pollTimeout); err != nil {
 		return err
+	}
+	if len(g.listenFDs) == 1 {
+		return standalone(w, fn)
 	}
 	ctl, err := acceptBlocking(g.listenFDs[1])
 	if err != nil {
@@ -107,6 +111,32 @@ func runWorkload(g grants, name string, args []string, fn repFunc) error {
 		b, _ := json.Marshal(r)
 		if err := writeAllFD(ctl, append(b, '\n')); err != nil {
 			return fmt.Errorf("control: %w", err)
+		}
+	}
+}
+
+// standalone serves repetitions back to back, with no control
+// connection, until the guest is stopped: any client can drive it (wrk or
+// curl for http, a ping-pong client for rr, a TCP sink or source for
+// stream). Each repetition's counts go to stdout as one JSON line; a
+// failed repetition is reported there too and does not end the guest, so
+// that one misbehaving client does not stop the service.
+func standalone(w *workload, fn repFunc) error {
+	for {
+		counters.reset()
+		var r repReport
+		err := fn(w, &r)
+		if err != nil && r.Conns == 0 {
+			return err // the listener itself failed: serving on would spin
+		}
+		if err != nil {
+			r.Error = err.Error()
+		}
+		r.Reads, r.Writes = counters.Reads.Load(), counters.Writes.Load()
+		r.EAGAINs, r.Waits, r.Spurious = counters.EAGAINs.Load(), counters.Waits.Load(), counters.Spurious.Load()
+		b, _ := json.Marshal(r)
+		if err := writeAllFD(1, append(b, '\n')); err != nil {
+			return fmt.Errorf("stdout: %w", err)
 		}
 	}
 }
