@@ -11,7 +11,7 @@ import (
 )
 
 var cat = Catalogue{
-	Scenarios:        []string{"stream", "rr"},
+	Scenarios:        []string{"stream", "rr", "conn", "idle", "http", "start"}, // the shipped experiments name them
 	BenchRunners:     []string{"native", "wasi"},
 	Modes:            []string{"blocking", "poll", "netpoll"}, // the modes the shipped experiments name
 	Probes:           []string{"fs-read-granted", "env-canary"},
