@@ -140,13 +140,7 @@ func (o *Options) Defaults() {
 	if o.Engine == "" {
 		o.Engine = "compiler"
 	}
-	if len(o.WASIHosts) == 0 {
-		h := o.Runner.Wasi.WASIHost
-		if h == "" {
-			h = wasirun.HostWazero
-		}
-		o.WASIHosts = []string{h}
-	}
+	o.WASIHosts = o.wasiHosts()
 	if o.PollTimeout == 0 {
 		o.PollTimeout = 10 * time.Millisecond
 	}
@@ -286,7 +280,7 @@ func (o *Options) Cases() []Case {
 							info, _ := runners.Lookup(r)
 							hosts := []string{""}
 							if info.Wasm {
-								hosts = o.WASIHosts
+								hosts = o.wasiHosts()
 							}
 							for _, h := range hosts {
 								c := Case{Scenario: sc, Direction: d, Runner: r, Mode: m, Size: size, Conns: n, WASIHost: h}
@@ -328,7 +322,7 @@ func (o *Options) Steps() int {
 	if slices.Contains(o.Scenarios, "start") {
 		for _, r := range o.Runners {
 			if info, _ := runners.Lookup(r); info.Wasm {
-				n += 2 * len(o.WASIHosts) // cold and warm cache, per host
+				n += 2 * len(o.wasiHosts()) // cold and warm cache, per host
 			} else {
 				n++
 			}
@@ -338,6 +332,18 @@ func (o *Options) Steps() int {
 		n += peerSteps
 	}
 	return n
+}
+
+// wasiHosts is WASIHosts, or before Defaults the one host of Runner.
+func (o *Options) wasiHosts() []string {
+	if len(o.WASIHosts) > 0 {
+		return o.WASIHosts
+	}
+	h, err := wasirun.CheckWASIHost(o.Runner.Wasi.WASIHost)
+	if err != nil {
+		return []string{o.Runner.Wasi.WASIHost} // for Validate to refuse
+	}
+	return []string{h}
 }
 
 // FirstShard reports whether o is unsharded or its first shard, the one

@@ -43,7 +43,7 @@ func runStart(ctx context.Context, o *Options, progress io.Writer) []results.Run
 	var vs []startVariant
 	for _, r := range o.Runners {
 		if info, _ := runners.Lookup(r); info.Wasm {
-			for _, h := range o.WASIHosts {
+			for _, h := range o.wasiHosts() {
 				vs = append(vs, startVariant{r, h, "cold"}, startVariant{r, h, "warm"})
 			}
 		} else {

@@ -64,12 +64,23 @@ func TestRunTinyExperiment(t *testing.T) {
 		t.Errorf("experiment.yaml is not the file as given:\n%s", saved)
 	}
 	iso, err := results.LoadIsolation(filepath.Join(out, "isolation.json"))
-	if err != nil || len(iso.Cells) != 4 || iso.Partial {
+	// 2 probes × (native + wasi under each of the two WASI hosts, the
+	// default of an experiment that names none).
+	if err != nil || len(iso.Cells) != 6 || iso.Partial {
 		t.Fatalf("isolation.json: %v, %+v", err, iso)
 	}
 	bench, err := results.LoadBench(filepath.Join(out, "results.json"))
-	if err != nil || len(bench.Runs) < 2 || bench.Partial {
+	if err != nil || len(bench.Runs) < 3 || bench.Partial {
 		t.Fatalf("results.json: %v, %d runs", err, len(bench.Runs))
+	}
+	hosts := map[string]bool{}
+	for _, r := range bench.Runs {
+		if r.Runner == "wasi" && r.Scenario == "rr" {
+			hosts[r.WASIHost] = true
+		}
+	}
+	if !hosts["wazero"] || !hosts["nswasi"] {
+		t.Errorf("rr under wasi ran under WASI hosts %v, want wazero and nswasi", hosts)
 	}
 	testenv.NoObjects(t)
 
