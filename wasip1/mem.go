@@ -32,14 +32,6 @@ func (x mem) check(ptr, n uint32) Errno {
 	return e
 }
 
-func (x mem) u32(ptr uint32) (uint32, Errno) {
-	b, e := x.bytes(ptr, 4)
-	if e != 0 {
-		return 0, e
-	}
-	return binary.LittleEndian.Uint32(b), 0
-}
-
 func (x mem) putU16(ptr uint32, v uint16) Errno {
 	b, e := x.bytes(ptr, 2)
 	if e == 0 {
