@@ -120,11 +120,14 @@ func cellCounts(iso *results.Isolation) (ran, notRun int) {
 // connection, under native on the loopback path and under netns on the
 // veth path (bench/peers.go).
 func peerCase(p results.Peer) string {
-	runner := "native"
-	if p.Path == "veth" {
-		runner = "netns"
+	runner, mode, size, conns := p.Runner, p.Mode, p.Size, p.Conns
+	if runner == "" { // files before the check named its case: iperf3 against blocking stream-in
+		runner, mode, size, conns = "native", "blocking", 128<<10, 1
+		if p.Path == "veth" {
+			runner = "netns"
+		}
 	}
-	return fmt.Sprintf("stream in (driver → guest) under %s (blocking, %s, 1 connection)", runner, humanBytes(128<<10))
+	return fmt.Sprintf("stream in (driver → guest) under %s (%s, %s, %s)", runner, mode, humanBytes(size), connsName(conns))
 }
 
 func throughputFindings(s *Source, add func(string, ...any)) {
