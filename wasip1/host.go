@@ -88,6 +88,7 @@ func Instantiate(ctx context.Context, r wazero.Runtime, cfg Config) (*Host, erro
 	mod, err := b.Instantiate(ctx)
 	if err != nil {
 		h.closeFDs()
+		unix.Close(h.wake)
 		return nil, err
 	}
 	h.mod = mod
@@ -112,6 +113,11 @@ func newHost(cfg Config) (*Host, error) {
 		return nil, fmt.Errorf("eventfd: %w", err)
 	}
 	h := &Host{wake: wake, done: make(chan struct{})}
+	fail := func(err error) (*Host, error) {
+		h.closeFDs()
+		unix.Close(wake)
+		return nil, err
+	}
 	for _, a := range cfg.Args {
 		h.args = append(h.args, []byte(a))
 	}
@@ -121,16 +127,14 @@ func newHost(cfg Config) (*Host, error) {
 	for i, f := range []*os.File{cfg.Stdin, cfg.Stdout, cfg.Stderr} {
 		e, err := stdioEntry(f, i == 0)
 		if err != nil {
-			h.closeFDs()
-			return nil, err
+			return fail(err)
 		}
 		h.fds = append(h.fds, e)
 	}
 	for _, d := range cfg.Dirs {
 		fd, err := unix.Open(d.HostPath, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		if err != nil {
-			h.closeFDs()
-			return nil, fmt.Errorf("preopen %s: %w", d.HostPath, err)
+			return fail(fmt.Errorf("preopen %s: %w", d.HostPath, err))
 		}
 		base := rightsDir
 		inheriting := rightsDir | rightsFile
@@ -146,8 +150,8 @@ func newHost(cfg Config) (*Host, error) {
 			err = unix.SetNonblock(fd, true)
 		}
 		if err != nil {
-			h.closeFDs()
-			return nil, fmt.Errorf("preopen listener: %w", err)
+			unix.Close(fd)
+			return fail(fmt.Errorf("preopen listener: %w", err))
 		}
 		h.fds = append(h.fds, &entry{fd: fd, filetype: filetypeSocketStream, base: rightsListener, listener: true, owned: true})
 	}
