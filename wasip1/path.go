@@ -287,26 +287,21 @@ func pathOpen(h *Host, _ context.Context, m api.Module, p []uint64) Errno {
 	case write:
 		flags = unix.O_WRONLY | unix.O_NONBLOCK
 	}
-	if oflags&oflagCreat != 0 {
-		flags |= unix.O_CREAT
-	}
-	if oflags&oflagExcl != 0 {
-		flags |= unix.O_EXCL
-	}
-	if oflags&oflagTrunc != 0 {
-		flags |= unix.O_TRUNC
-	}
-	if fdflags&fdflagAppend != 0 {
-		flags |= unix.O_APPEND
-	}
-	if fdflags&fdflagDsync != 0 {
-		flags |= unix.O_DSYNC
-	}
-	if fdflags&fdflagSync != 0 {
-		flags |= unix.O_SYNC
-	}
-	if fdflags&fdflagRsync != 0 {
-		flags |= unix.O_RSYNC
+	for _, m := range []struct {
+		set  bool
+		flag int
+	}{
+		{oflags&oflagCreat != 0, unix.O_CREAT},
+		{oflags&oflagExcl != 0, unix.O_EXCL},
+		{oflags&oflagTrunc != 0, unix.O_TRUNC},
+		{fdflags&fdflagAppend != 0, unix.O_APPEND},
+		{fdflags&fdflagDsync != 0, unix.O_DSYNC},
+		{fdflags&fdflagSync != 0, unix.O_SYNC},
+		{fdflags&fdflagRsync != 0, unix.O_RSYNC},
+	} {
+		if m.set {
+			flags |= m.flag
+		}
 	}
 	fd, errno := openBeneath(dir.fd, path, flags, 0o666, dirflags&lookupSymlinkFollow != 0)
 	if errno != 0 {
