@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -99,18 +98,7 @@ func TestConformanceBadInput(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			cmd := exec.Command(nswasi, append([]string{"conformance"}, c.args...)...)
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			err := cmd.Run()
-			var ee *exec.ExitError
-			if !errors.As(err, &ee) || ee.ExitCode() != 2 {
-				t.Fatalf("exit: %v, want status 2; stderr: %s", err, stderr.String())
-			}
-			lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
-			if len(lines) != 1 || !strings.Contains(lines[0], c.want) {
-				t.Errorf("stderr %q: want one line containing %q", stderr.String(), c.want)
-			}
+			refused(t, exec.Command(nswasi, append([]string{"conformance"}, c.args...)...), c.want)
 		})
 	}
 	if _, err := os.Stat(notCreated); !os.IsNotExist(err) {

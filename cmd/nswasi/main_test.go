@@ -103,6 +103,24 @@ func startExec(t *testing.T, runner string, nListen int, extra ...string) *execR
 	return r
 }
 
+// refused runs cmd and checks that nswasi refused it as bad input: exit
+// status 2 and one line on stderr containing want.
+func refused(t *testing.T, cmd *exec.Cmd, want string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+		t.Errorf("%s: exit %v, want status 2; stdout %q stderr %q", strings.Join(cmd.Args[1:], " "), err, stdout.String(), stderr.String())
+		return
+	}
+	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+	if len(lines) != 1 || !strings.Contains(lines[0], want) {
+		t.Errorf("%s: stderr %q, want one line containing %q", strings.Join(cmd.Args[1:], " "), stderr.String(), want)
+	}
+}
+
 func (r *execRun) wait(t *testing.T) int {
 	t.Helper()
 	select {
@@ -312,18 +330,7 @@ func TestExecBadInput(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			cmd := exec.Command(nswasi, c.args...)
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			err := cmd.Run()
-			var ee *exec.ExitError
-			if !errors.As(err, &ee) || ee.ExitCode() != 2 {
-				t.Fatalf("exit: %v, want status 2; stderr: %s", err, stderr.String())
-			}
-			lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
-			if len(lines) != 1 || !strings.Contains(lines[0], c.want) {
-				t.Errorf("stderr %q: want one line containing %q", stderr.String(), c.want)
-			}
+			refused(t, exec.Command(nswasi, c.args...), c.want)
 		})
 	}
 	// Every refusal comes before anything is recorded (the wasi+netns case
