@@ -47,7 +47,7 @@ func catalogue() experiment.Catalogue {
 }
 
 func cmdRun(ctx context.Context, args []string) error {
-	fs := newFlagSet("run", "[--quick | --experiment FILE] [--out DIR] [--force] [--guest-dir DIR]",
+	fs := newFlagSet("run", "[--quick | --experiment FILE] [--out DIR] [--force] [--wasi-host LIST] [--wasi-testsuite DIR] [--shard I/N] [--guest-dir DIR]",
 		"sudo bin/nswasi run --experiment experiments/full.yaml --out results/full")
 	common := commonFlags{hostList: true}
 	common.register(fs)
