@@ -35,6 +35,20 @@ type Record struct {
 	Created  time.Time `json:"created"`
 }
 
+// Objects lists the kernel objects the record names, spelt as Objects
+// reports them ("netns NAME", "link NAME", "cgroup NAME").
+func (r Record) Objects() []string {
+	var objs []string
+	if r.Netns != "" {
+		objs = append(objs, "netns "+r.Netns)
+	}
+	objs = append(objs, prefixed("link ", r.Links)...)
+	if r.Cgroup != "" {
+		objs = append(objs, "cgroup "+r.Cgroup)
+	}
+	return objs
+}
+
 type registry struct{ dir string }
 
 func (r *registry) recordsDir() string { return filepath.Join(r.dir, "records") }
@@ -283,14 +297,7 @@ func Clean(opts Options) (CleanReport, error) {
 		known := map[string]bool{}
 		var errs []error
 		for _, rec := range recs {
-			var objs []string
-			if rec.Netns != "" {
-				objs = append(objs, "netns "+rec.Netns)
-			}
-			objs = append(objs, prefixed("link ", rec.Links)...)
-			if rec.Cgroup != "" {
-				objs = append(objs, "cgroup "+rec.Cgroup)
-			}
+			objs := rec.Objects()
 			for _, o := range objs {
 				known[o] = true
 			}

@@ -82,16 +82,12 @@ func (g hollowGlyph) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point)
 	g.inner.DrawGlyph(c, hole, pt)
 }
 
-// seriesOrder is every runner-and-host label a result can carry, in the
+// runnerOrder is every runner-and-host label a result can carry, in the
 // order that fixes each one's colour and marker, so a runner-and-host is
 // drawn alike in every figure: the runner registry's order, each WASI
 // runner once per WASI host. A runner or host added to the registry gets
 // its own slot here without a second list to keep in step.
-var seriesOrder = runnerHostLabels()
-
-// runnerOrder is seriesOrder under its older name: the order of runners,
-// with the WASI ones labelled by host, on every axis and in every table.
-var runnerOrder = seriesOrder
+var runnerOrder = runnerHostLabels()
 
 func runnerHostLabels() []string {
 	var out []string
@@ -111,11 +107,11 @@ func runnerHostLabels() []string {
 // name that is not one (a host call, a tool). A WASI runner without a host
 // is a result from before there were two: its host was wazero's.
 func seriesSlot(name string) int {
-	if k := indexOf(seriesOrder, name); k >= 0 {
+	if k := indexOf(runnerOrder, name); k >= 0 {
 		return k
 	}
 	if i, known := runners.Lookup(name); known && i.Wasm {
-		return indexOf(seriesOrder, results.Label(name, wasirun.HostWazero))
+		return indexOf(runnerOrder, results.Label(name, wasirun.HostWazero))
 	}
 	return -1
 }

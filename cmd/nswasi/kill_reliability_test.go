@@ -50,15 +50,7 @@ func recorded(t *testing.T, state string) []string {
 		if err := json.Unmarshal(b, &rec); err != nil {
 			t.Fatalf("record %s: %v", f, err)
 		}
-		if rec.Netns != "" {
-			objs = append(objs, "netns "+rec.Netns)
-		}
-		for _, l := range rec.Links {
-			objs = append(objs, "link "+l)
-		}
-		if rec.Cgroup != "" {
-			objs = append(objs, "cgroup "+rec.Cgroup)
-		}
+		objs = append(objs, rec.Objects()...)
 	}
 	slices.Sort(objs)
 	return objs

@@ -215,15 +215,7 @@ func recordedObjects(t *testing.T, state string) []string {
 		if rec.PID != os.Getpid() {
 			continue // another nswasi's
 		}
-		if rec.Netns != "" {
-			objs = append(objs, "netns "+rec.Netns)
-		}
-		for _, l := range rec.Links {
-			objs = append(objs, "link "+l)
-		}
-		if rec.Cgroup != "" {
-			objs = append(objs, "cgroup "+rec.Cgroup)
-		}
+		objs = append(objs, rec.Objects()...)
 	}
 	return objs
 }
