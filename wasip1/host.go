@@ -57,6 +57,9 @@ type Host struct {
 	stopped   atomic.Bool
 	done      chan struct{}
 	mod       api.Closer
+	// poll_oneoff's scratch, reused from call to call
+	pollSubs []subscription
+	pollFds  []unix.PollFd
 }
 
 // Instantiate opens the preopens and instantiates the host module in r

@@ -130,6 +130,18 @@ func TestClocks(t *testing.T) {
 	if d := time.Since(time.Unix(0, int64(f.u64(resPtr)))); d < 0 || d > time.Minute {
 		t.Fatalf("realtime clock off by %v", d)
 	}
+	// The monotonic clock is read from Go's clock, not asked of the
+	// kernel: it must still be the kernel's CLOCK_MONOTONIC.
+	for range 3 {
+		var before, after unix.Timespec
+		unix.ClockGettime(unix.CLOCK_MONOTONIC, &before)
+		f.call("clock_time_get", 1, 0, resPtr)
+		unix.ClockGettime(unix.CLOCK_MONOTONIC, &after)
+		got := int64(f.u64(resPtr))
+		if slack := int64(100 * time.Microsecond); got < before.Nano()-slack || got > after.Nano()+slack {
+			t.Fatalf("monotonic clock %d, kernel's between %d and %d", got, before.Nano(), after.Nano())
+		}
+	}
 }
 
 func TestRandomGet(t *testing.T) {

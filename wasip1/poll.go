@@ -65,8 +65,13 @@ func pollOneoff(h *Host, ctx context.Context, m api.Module, p []uint64) Errno {
 		return errno
 	}
 	now, _ := clockNow(unix.CLOCK_MONOTONIC)
-	subs := make([]subscription, n)
-	pfds := make([]unix.PollFd, 0, n+1)
+	// A module's host calls come one at a time: the scratch of the last
+	// call is reused, so that a busy poll loop does not feed the collector.
+	if cap(h.pollSubs) < int(n) {
+		h.pollSubs, h.pollFds = make([]subscription, n), make([]unix.PollFd, 0, n+1)
+	}
+	subs, pfds := h.pollSubs[:n], h.pollFds[:0]
+	clear(subs)
 	deadline := int64(math.MaxInt64)
 	immediate := false
 	for i := range subs {

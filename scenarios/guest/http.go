@@ -27,9 +27,15 @@ var errRepEnded = errors.New("repetition ended")
 type repListener struct {
 	ln    *modeListener
 	ended *atomic.Bool
+	// free, when set, holds a token while no connection is being served:
+	// connections are then served one at a time.
+	free chan struct{}
 }
 
 func (l repListener) Accept() (net.Conn, error) {
+	if l.free != nil {
+		<-l.free
+	}
 	c, err := l.ln.accept()
 	if err != nil {
 		return nil, err
@@ -52,6 +58,17 @@ func httpServe(w *workload, r *repReport) error {
 	var ended atomic.Bool
 	var requests, out atomic.Int64
 	var active sync.WaitGroup
+	ln := repListener{ln: w.ln, ended: &ended}
+	if w.mode == modeBlocking && oneThread {
+		// net/http accepts again as soon as it has handed a connection to
+		// its goroutine; with blocking calls on one thread that accept
+		// would stop the connection it just took until another client
+		// dials. Blocking I/O on one thread can serve one connection at a
+		// time, so it does: the next accept waits for the connection to
+		// close, and later clients wait in the listen backlog.
+		ln.free = make(chan struct{}, 1)
+		ln.free <- struct{}{}
+	}
 	srv := &http.Server{
 		Handler: http.HandlerFunc(func(rw http.ResponseWriter, req *http.Request) {
 			if req.URL.Path == httpEndPath {
@@ -70,11 +87,14 @@ func httpServe(w *workload, r *repReport) error {
 				active.Add(1)
 			case http.StateClosed, http.StateHijacked:
 				active.Done()
+				if ln.free != nil {
+					ln.free <- struct{}{}
+				}
 			}
 		},
 		ErrorLog: log.New(io.Discard, "", 0),
 	}
-	err := srv.Serve(repListener{w.ln, &ended})
+	err := srv.Serve(ln)
 	active.Wait()
 	r.Conns = requests.Load()
 	r.BytesOut = out.Load()

@@ -51,6 +51,12 @@ func (c *ioCounters) reset() {
 // connection (net/http swallows connection errors).
 var waitFailure atomic.Pointer[error]
 
+// pollUsers counts the descriptors in use in poll mode: open connections,
+// and listeners inside accept. Under wasip1 the poll mode's waits are
+// gathered, and a descriptor in use that has no wait queued means a
+// goroutine that may be about to queue one.
+var pollUsers atomic.Int64
+
 // errWait marks a readiness wait that failed: the mode cannot work here.
 type errWait struct{ err error }
 
@@ -101,15 +107,29 @@ func (c *fdConn) Write(p []byte) (int, error) {
 }
 
 // once makes one read or write call that does not fail with EAGAIN, in
-// the connection's mode: in poll mode after a readiness wait, retrying
-// (and yielding: wasip1 has one thread) until the call gets through. It
-// counts every call, every EAGAIN, and every wait that said ready but
-// whose next call returned EAGAIN (spurious readiness).
+// the connection's mode, with every call counted.
 func (c *fdConn) once(write bool, p []byte) (int, error) {
+	n, err := untilDone(c.fd, write, c.mode, c.pollTimeout, func() (int, error) {
+		if write {
+			counters.Writes.Add(1)
+			return syscall.Write(c.fd, p)
+		}
+		counters.Reads.Add(1)
+		return syscall.Read(c.fd, p)
+	})
+	return max(n, 0), err
+}
+
+// untilDone makes call until it fails with neither EAGAIN nor EINTR: in
+// poll mode after a readiness wait on fd, retrying after a wait that
+// timed out; in every mode yielding after EAGAIN, since wasip1 has one
+// thread. It counts every EAGAIN, and every wait that said ready but
+// whose next call returned EAGAIN (spurious readiness).
+func untilDone(fd int, write bool, mode string, timeout time.Duration, call func() (int, error)) (int, error) {
 	waited := false
 	for {
-		if c.mode == modePoll {
-			ready, err := wait(c.fd, write, c.pollTimeout)
+		if mode == modePoll {
+			ready, err := wait(fd, write, timeout)
 			if err != nil {
 				return 0, err
 			}
@@ -119,15 +139,7 @@ func (c *fdConn) once(write bool, p []byte) (int, error) {
 			}
 			waited = true
 		}
-		var n int
-		var err error
-		if write {
-			n, err = syscall.Write(c.fd, p)
-			counters.Writes.Add(1)
-		} else {
-			n, err = syscall.Read(c.fd, p)
-			counters.Reads.Add(1)
-		}
+		n, err := call()
 		switch {
 		case errors.Is(err, syscall.EAGAIN):
 			counters.EAGAINs.Add(1)
@@ -136,13 +148,10 @@ func (c *fdConn) once(write bool, p []byte) (int, error) {
 				waited = false
 			}
 			runtime.Gosched()
-			continue
 		case errors.Is(err, syscall.EINTR):
-			continue
-		case err != nil:
-			return 0, err
+		default:
+			return n, err
 		}
-		return max(n, 0), nil
 	}
 }
 
@@ -155,6 +164,9 @@ func (c *fdConn) Close() error {
 		return nil
 	}
 	c.closed = true
+	if c.mode == modePoll {
+		pollUsers.Add(-1)
+	}
 	closeFD(c.fd)
 	return nil
 }
@@ -234,42 +246,30 @@ func (l *modeListener) accept() (net.Conn, error) {
 		}
 		return countedConn{c}, nil
 	}
-	waited := false
-	for {
-		if l.mode == modePoll {
-			ready, err := wait(l.fd, false, l.pollTimeout)
-			if err != nil {
-				return nil, err
-			}
-			if !ready {
-				runtime.Gosched() // let other goroutines run: wasip1 has one thread
-				continue
-			}
-			waited = true
-		}
-		nfd, _, err := syscall.Accept(l.fd)
-		switch {
-		case errors.Is(err, syscall.EAGAIN):
-			counters.EAGAINs.Add(1)
-			if waited {
-				counters.Spurious.Add(1)
-				waited = false
-			}
-			runtime.Gosched()
-			continue
-		case errors.Is(err, syscall.EINTR), errors.Is(err, syscall.ECONNABORTED):
-			continue
-		case err != nil:
-			return nil, fmt.Errorf("accept: %w", err)
-		}
-		if l.mode != modeBlocking {
-			if err := syscall.SetNonblock(nfd, true); err != nil {
-				closeFD(nfd)
-				return nil, fmt.Errorf("accepted fd %d: set non-blocking: %w", nfd, err)
-			}
-		}
-		return &fdConn{fd: nfd, mode: l.mode, pollTimeout: l.pollTimeout}, nil
+	if l.mode == modePoll {
+		pollUsers.Add(1)
+		defer pollUsers.Add(-1)
 	}
+	nfd, err := untilDone(l.fd, false, l.mode, l.pollTimeout, func() (int, error) {
+		nfd, _, err := syscall.Accept(l.fd)
+		if errors.Is(err, syscall.ECONNABORTED) {
+			return nfd, syscall.EINTR // the peer gave up before accept: take the next
+		}
+		return nfd, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("accept: %w", err)
+	}
+	if l.mode != modeBlocking {
+		if err := syscall.SetNonblock(nfd, true); err != nil {
+			closeFD(nfd)
+			return nil, fmt.Errorf("accepted fd %d: set non-blocking: %w", nfd, err)
+		}
+	}
+	if l.mode == modePoll {
+		pollUsers.Add(1)
+	}
+	return &fdConn{fd: nfd, mode: l.mode, pollTimeout: l.pollTimeout}, nil
 }
 
 // peerGone says whether err only means the peer closed the connection.

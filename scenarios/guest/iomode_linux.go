@@ -32,3 +32,7 @@ func waitFD(fd int, write bool, timeout time.Duration) (bool, error) {
 		return n > 0 && fds[0].Revents != 0, nil
 	}
 }
+
+// oneThread says that a blocking call stops every goroutine: natively it
+// holds only its own thread.
+const oneThread = false

@@ -3,69 +3,225 @@ package main
 import (
 	"encoding/binary"
 	"fmt"
+	"runtime"
+	"sync"
 	"syscall"
 	"time"
 	"unsafe"
 )
 
 // poll_oneoff is imported directly rather than through the Go runtime, so
-// that the poll mode measures exactly one host call per readiness wait.
+// that the poll mode measures exactly the host calls the guest makes.
 //
 //go:wasmimport wasi_snapshot_preview1 poll_oneoff
 //go:noescape
 func pollOneoff(in, out unsafe.Pointer, nsubscriptions uint32, nevents unsafe.Pointer) uint32
 
-// WASI preview 1 event types and clock ids.
+// WASI preview 1 event types, clock ids and record sizes.
 const (
 	eventClock   = 0
 	eventFdRead  = 1
 	eventFdWrite = 2
 	clockMono    = 1
+	subSize      = 48
+	eventSize    = 32
+	clockUser    = ^uint64(0) // userdata of the timeout subscription
 )
 
-// waitFD waits with poll_oneoff until fd is readable (or writable) or the
-// timeout passes. WASI has no timeout argument: the timeout is a second,
-// clock subscription. A negative timeout sends the fd subscription alone.
-// It reports whether an fd event came back without an error; an fd event
-// carrying an error (wazero answers ENOTSUP for fd_write) is an error.
+// A wasip1 module has one thread, and a poll_oneoff stops it: a goroutine
+// that waited for its own descriptor alone would hold every other
+// connection up for as long as its wait lasts. So the poll mode gathers:
+// a goroutine about to wait queues its descriptor, and one of the waiting
+// goroutines — the leader — sends every queued descriptor in a single
+// poll_oneoff, the event loop any single-threaded program serving several
+// connections is made of. Before it polls, the leader yields once if some
+// descriptor in use is not queued (its goroutine may be about to wait).
+// It wakes the goroutines whose descriptors came back; once its own has,
+// it hands the lead to a goroutine still waiting, if any. With one
+// connection the only waiter is its own leader: one poll_oneoff per wait,
+// no goroutine switch, no clock read — the calls the native guest makes
+// with poll(2). The native guest keeps one poll(2) per goroutine: there a
+// wait holds only its own thread.
+// (RATIONALE.md → "The poll mode under wasip1 gathers its waits".)
+type pollWaiter struct {
+	fd      int
+	write   bool
+	timeout time.Duration // negative: no bound
+	done    chan pollResult
+}
+
+type pollResult struct {
+	ready bool
+	err   error
+	lead  bool // the waiter is the leader now
+}
+
+var gather struct {
+	mu         sync.Mutex
+	queue      []*pollWaiter
+	leading    bool // a goroutine is the leader
+	subs, evts []byte
+}
+
+// waitFD waits for fd's readability (or writability), within the timeout
+// of the poll it is answered by. It reports whether fd came back ready; an
+// fd event carrying an error other than the connection's own (wazero
+// answers ENOTSUP for fd_write) is an error.
 func waitFD(fd int, write bool, timeout time.Duration) (bool, error) {
-	var subs [2 * 48]byte
-	var evts [2 * 32]byte
-	le := binary.LittleEndian
-	le.PutUint64(subs[0:], 1) // userdata 1: the fd
-	subs[8] = eventFdRead
-	if write {
-		subs[8] = eventFdWrite
+	w := &pollWaiter{fd: fd, write: write, timeout: timeout}
+	g := &gather
+	g.mu.Lock()
+	g.queue = append(g.queue, w)
+	if g.leading {
+		w.done = make(chan pollResult, 1)
+		g.mu.Unlock()
+		if r := <-w.done; !r.lead {
+			return r.ready, r.err
+		}
+	} else {
+		g.leading = true
+		g.mu.Unlock()
 	}
-	le.PutUint32(subs[16:], uint32(fd))
-	n := uint32(1)
+	return lead(w)
+}
+
+// lead polls for every queued waiter until self is answered, then hands
+// the lead on. While some descriptor in use has no wait queued, it first
+// polls without waiting: if self is ready it goes on at once, and only
+// otherwise yields, so that the others queue before a poll that waits.
+func lead(self *pollWaiter) (bool, error) {
+	g := &gather
+	yielded := false
+	for {
+		g.mu.Lock()
+		peek := !yielded && int64(len(g.queue)) < pollUsers.Load()
+		batch := g.queue
+		g.queue = nil
+		g.mu.Unlock()
+
+		results := pollBatch(batch, peek)
+		var mine *pollResult
+		var again []*pollWaiter
+		g.mu.Lock()
+		for i, w := range batch {
+			switch r := results[i]; {
+			case r == nil:
+				again = append(again, w)
+			case w == self:
+				mine = r
+			default:
+				w.done <- *r
+			}
+		}
+		g.queue = append(again, g.queue...)
+		if mine != nil {
+			if len(g.queue) > 0 {
+				g.queue[0].done <- pollResult{lead: true}
+			} else {
+				g.leading = false
+			}
+			g.mu.Unlock()
+			return mine.ready, mine.err
+		}
+		g.mu.Unlock()
+		yielded = peek
+		if peek {
+			runtime.Gosched()
+		}
+	}
+}
+
+// pollBatch sends batch in one poll_oneoff, with one clock subscription of
+// the shortest timeout among them, and answers each waiter that is ready,
+// failed, or — when the clock fired — timed out; nil answers none. A peek
+// does not wait (a clock of zero) and times no waiter out.
+func pollBatch(batch []*pollWaiter, peek bool) []*pollResult {
+	g := &gather
+	le := binary.LittleEndian
+	n := len(batch) + 1
+	if cap(g.subs) < n*subSize {
+		g.subs, g.evts = make([]byte, 2*n*subSize), make([]byte, 2*n*eventSize)
+	}
+	subs, evts := g.subs[:n*subSize], g.evts[:n*eventSize]
+	clear(subs)
+	timeout := time.Duration(-1)
+	for i, w := range batch {
+		s := subs[i*subSize:]
+		le.PutUint64(s[0:], uint64(i))
+		s[8] = eventFdRead
+		if w.write {
+			s[8] = eventFdWrite
+		}
+		le.PutUint32(s[16:], uint32(w.fd))
+		if w.timeout >= 0 && (timeout < 0 || w.timeout < timeout) {
+			timeout = w.timeout
+		}
+	}
+	if peek {
+		timeout = 0
+	}
+	nsubs := uint32(len(batch))
 	if timeout >= 0 {
-		c := subs[48:]
-		le.PutUint64(c[0:], 2) // userdata 2: the clock
+		c := subs[len(batch)*subSize:]
+		le.PutUint64(c[0:], clockUser)
 		c[8] = eventClock
 		le.PutUint32(c[16:], clockMono)
 		le.PutUint64(c[24:], uint64(timeout.Nanoseconds()))
 		le.PutUint64(c[32:], 1000) // precision 1 µs
-		n = 2
+		nsubs++
 	}
+	results := make([]*pollResult, len(batch))
 	var nevents uint32
-	if errno := pollOneoff(unsafe.Pointer(&subs[0]), unsafe.Pointer(&evts[0]), n, unsafe.Pointer(&nevents)); errno != 0 {
-		return false, fmt.Errorf("poll_oneoff: %w", syscall.Errno(errno))
+	if errno := pollOneoff(unsafe.Pointer(&subs[0]), unsafe.Pointer(&evts[0]), nsubs, unsafe.Pointer(&nevents)); errno != 0 {
+		err := fmt.Errorf("poll_oneoff: %w", syscall.Errno(errno))
+		for i := range results {
+			results[i] = &pollResult{err: err}
+		}
+		return results
 	}
-	ready := false
-	for i := uint32(0); i < nevents && i < 2; i++ {
-		e := evts[i*32:]
-		if le.Uint64(e[0:]) != 1 {
+	timedOut := false
+	for i := uint32(0); i < nevents && i < nsubs; i++ {
+		e := evts[i*eventSize:]
+		u := le.Uint64(e[0:])
+		if u == clockUser {
+			timedOut = true
 			continue
 		}
-		if errno := le.Uint16(e[8:]); errno != 0 {
+		if u >= uint64(len(batch)) || results[u] != nil {
+			continue // not ours, or a second event for one waiter
+		}
+		if errno := syscall.Errno(le.Uint16(e[8:])); errno != 0 && !connectionError(errno) {
 			what := "fd_read"
 			if e[10] == eventFdWrite {
 				what = "fd_write"
 			}
-			return false, fmt.Errorf("poll_oneoff %s subscription on fd %d: %w", what, fd, syscall.Errno(errno))
+			results[u] = &pollResult{err: fmt.Errorf("poll_oneoff %s subscription on fd %d: %w", what, batch[u].fd, errno)}
+			continue
 		}
-		ready = true
+		results[u] = &pollResult{ready: true}
 	}
-	return ready, nil
+	if timedOut && !peek {
+		for i, w := range batch {
+			if results[i] == nil && w.timeout >= 0 {
+				results[i] = &pollResult{}
+			}
+		}
+	}
+	return results
 }
+
+// connectionError says whether an event's error is the connection's own
+// (the peer reset it, or went away): then, as poll(2)'s POLLERR, the
+// descriptor is ready and the next call reports the error. Any other error
+// means the subscription itself could not be served.
+func connectionError(errno syscall.Errno) bool {
+	switch errno {
+	case syscall.ECONNRESET, syscall.EPIPE, syscall.ECONNABORTED, syscall.ECONNREFUSED,
+		syscall.ENOTCONN, syscall.ETIMEDOUT, syscall.EHOSTUNREACH, syscall.ENETUNREACH:
+		return true
+	}
+	return false
+}
+
+// oneThread says that a blocking call stops every goroutine.
+const oneThread = true

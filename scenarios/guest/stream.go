@@ -21,16 +21,9 @@ func init() {
 // are all accepted before any is served: under wasip1 a blocking accept
 // would otherwise stop the goroutines already serving.
 func serveConns(w *workload, r *repReport, fn func(c net.Conn) error) error {
-	conns := make([]net.Conn, 0, w.conns)
-	for range w.conns {
-		c, err := w.ln.accept()
-		if err != nil {
-			for _, c := range conns {
-				c.Close()
-			}
-			return err
-		}
-		conns = append(conns, c)
+	conns, err := acceptAll(w)
+	if err != nil {
+		return err
 	}
 	r.Conns = int64(len(conns))
 	var wg sync.WaitGroup
@@ -45,6 +38,50 @@ func serveConns(w *workload, r *repReport, fn func(c net.Conn) error) error {
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// roundRobin accepts w.conns connections and, in one goroutine, calls
+// step on each in turn until step says its connection is done; the first
+// error wins.
+func roundRobin(w *workload, r *repReport, step func(c net.Conn) (done bool, err error)) error {
+	conns, err := acceptAll(w)
+	if err != nil {
+		return err
+	}
+	r.Conns = int64(len(conns))
+	var first error
+	for len(conns) > 0 {
+		live := conns[:0]
+		for _, c := range conns {
+			done, err := step(c)
+			if first == nil {
+				first = err
+			}
+			if done {
+				c.Close()
+				continue
+			}
+			live = append(live, c)
+		}
+		conns = live
+	}
+	return first
+}
+
+// acceptAll accepts w.conns connections, or none.
+func acceptAll(w *workload) ([]net.Conn, error) {
+	conns := make([]net.Conn, 0, w.conns)
+	for range w.conns {
+		c, err := w.ln.accept()
+		if err != nil {
+			for _, c := range conns {
+				c.Close()
+			}
+			return nil, err
+		}
+		conns = append(conns, c)
+	}
+	return conns, nil
 }
 
 // streamIn reads each connection to EOF: driver → guest throughput.
