@@ -279,3 +279,65 @@ func TestCasesPerWASIHost(t *testing.T) {
 		t.Fatal("an unknown WASI host was accepted")
 	}
 }
+
+// Under wasip1 a blocking call holds the module's only thread. In blocking
+// mode the guest serves http one connection at a time and rr's
+// connections in turn, so every client is answered even when a
+// repetition outlasts the driver's patience for one answer (grace): a
+// goroutine per connection would answer one connection and starve the
+// rest. Both WASI hosts, since this is the guest's model.
+func TestBlockingOnOneThreadAnswersEveryConnection(t *testing.T) {
+	o := tinyOptions(t, []string{"wasi"})
+	o.WASIHosts = []string{"wazero", "nswasi"}
+	o.Scenarios = []string{"rr", "http"}
+	o.Modes = []string{"blocking"}
+	o.Sizes = []int{64}
+	o.Conns = []int{4}
+	o.Reps = 1
+	o.Duration = bench.Grace + 300*time.Millisecond
+	b, err := bench.Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Runs) != 4 {
+		t.Fatalf("%d runs, want rr and http under 2 hosts", len(b.Runs))
+	}
+	for _, r := range b.Runs {
+		if r.Error != "" {
+			t.Errorf("%s %s (%s): %s", r.Scenario, r.Runner, r.WASIHost, r.Error)
+		}
+	}
+}
+
+// Under wasip1 the poll mode gathers the waits of all connections into
+// one poll_oneoff: with 4 busy rr connections some waits are answered by a
+// poll another connection's wait made. Natively each wait has its own
+// poll(2), and none is.
+func TestPollWaitsGatheredUnderWasip1(t *testing.T) {
+	o := tinyOptions(t, []string{"native", "wasi"})
+	o.WASIHosts = []string{"nswasi"}
+	o.Scenarios = []string{"rr"}
+	o.Modes = []string{"poll"}
+	o.Sizes = []int{64}
+	o.Conns = []int{4}
+	b, err := bench.Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Runs) != 2 {
+		t.Fatalf("%d runs, want 2", len(b.Runs))
+	}
+	for _, r := range b.Runs {
+		if r.Error != "" {
+			t.Fatalf("%s: %s", r.Runner, r.Error)
+		}
+		k := r.Counters
+		t.Logf("%s: %d waits, %d answered by another connection's poll", r.Runner, k.Waits, k.Gathered)
+		if k.Waits == 0 {
+			t.Errorf("%s: no waits in poll mode", r.Runner)
+		}
+		if gathered := k.Gathered > 0; gathered != (r.Runner == "wasi") {
+			t.Errorf("%s: %d of %d waits answered by another connection's poll", r.Runner, k.Gathered, k.Waits)
+		}
+	}
+}

@@ -8,3 +8,6 @@ var guestForInternal scenarios.Guest
 
 // SetTestGuest lets the external TestMain share its guest build.
 func SetTestGuest(g scenarios.Guest) { guestForInternal = g }
+
+// Grace is how long the driver waits past a repetition's end for answers.
+const Grace = grace

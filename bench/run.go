@@ -146,6 +146,7 @@ func runOne(ctx context.Context, o *Options, c Case) (run results.Run) {
 				counters.EAGAINs += f.guest.EAGAINs
 				counters.Waits += f.guest.Waits
 				counters.Spurious += f.guest.Spurious
+				counters.Gathered += f.guest.Gathered
 			}
 			if err != nil {
 				if i < 0 {

@@ -191,6 +191,10 @@ type Counters struct {
 	EAGAINs  int64 `json:"eagains"`
 	Waits    int64 `json:"waits"`
 	Spurious int64 `json:"spurious"`
+	// Gathered counts waits answered by a poll another connection's wait
+	// made: under wasip1 the guest's poll mode gathers every waiting
+	// connection into one poll_oneoff (natively, always 0).
+	Gathered int64 `json:"gathered,omitempty"`
 	// Messages is how many application messages the guest handled (stream
 	// chunks of Size bytes, or requests answered), summed over repetitions:
 	// the denominator of per-message rates such as host calls per message.

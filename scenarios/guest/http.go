@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -27,15 +29,9 @@ var errRepEnded = errors.New("repetition ended")
 type repListener struct {
 	ln    *modeListener
 	ended *atomic.Bool
-	// free, when set, holds a token while no connection is being served:
-	// connections are then served one at a time.
-	free chan struct{}
 }
 
 func (l repListener) Accept() (net.Conn, error) {
-	if l.free != nil {
-		<-l.free
-	}
 	c, err := l.ln.accept()
 	if err != nil {
 		return nil, err
@@ -58,16 +54,8 @@ func httpServe(w *workload, r *repReport) error {
 	var ended atomic.Bool
 	var requests, out atomic.Int64
 	var active sync.WaitGroup
-	ln := repListener{ln: w.ln, ended: &ended}
 	if w.mode == modeBlocking && oneThread {
-		// net/http accepts again as soon as it has handed a connection to
-		// its goroutine; with blocking calls on one thread that accept
-		// would stop the connection it just took until another client
-		// dials. Blocking I/O on one thread can serve one connection at a
-		// time, so it does: the next accept waits for the connection to
-		// close, and later clients wait in the listen backlog.
-		ln.free = make(chan struct{}, 1)
-		ln.free <- struct{}{}
+		return serveInTurn(w, r, body)
 	}
 	srv := &http.Server{
 		Handler: http.HandlerFunc(func(rw http.ResponseWriter, req *http.Request) {
@@ -87,14 +75,11 @@ func httpServe(w *workload, r *repReport) error {
 				active.Add(1)
 			case http.StateClosed, http.StateHijacked:
 				active.Done()
-				if ln.free != nil {
-					ln.free <- struct{}{}
-				}
 			}
 		},
 		ErrorLog: log.New(io.Discard, "", 0),
 	}
-	err := srv.Serve(ln)
+	err := srv.Serve(repListener{w.ln, &ended})
 	active.Wait()
 	r.Conns = requests.Load()
 	r.BytesOut = out.Load()
@@ -102,4 +87,50 @@ func httpServe(w *workload, r *repReport) error {
 		return nil
 	}
 	return err
+}
+
+// serveInTurn is the http workload in blocking mode on one thread: one
+// connection at a time, one request per connection, in one goroutine.
+// net/http cannot serve there: it accepts again while a connection waits
+// to be served, and before each handler runs it starts a goroutine that
+// reads the connection in the background; whenever that goroutine runs
+// before the handler has answered (the handler yields at any allocation
+// that starts a GC), its blocking read stops the module until the client
+// sends more, and the client is waiting for the answer. Closing every
+// connection after its answer makes the clients take turns through the
+// listen backlog. (RATIONALE.md → "Blocking I/O on one thread".)
+func serveInTurn(w *workload, r *repReport, body []byte) error {
+	head := []byte("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: " +
+		strconv.Itoa(len(body)) + "\r\nConnection: close\r\n\r\n")
+	answer := append(head, body...)
+	ended := false
+	for {
+		c, err := w.ln.accept()
+		if err != nil {
+			return err
+		}
+		if ended {
+			c.Close() // the driver's wake-up dial
+			return nil
+		}
+		req, err := http.ReadRequest(bufio.NewReader(c))
+		if err != nil {
+			c.Close() // a client that went away before asking
+			continue
+		}
+		if req.URL.Path == httpEndPath {
+			ended = true
+			_, err = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+		} else {
+			r.Conns++
+			_, err = c.Write(answer)
+			if err == nil {
+				r.BytesOut += int64(len(body))
+			}
+		}
+		c.Close()
+		if err != nil && !peerGone(err) {
+			return fmt.Errorf("answer: %w", err)
+		}
+	}
 }

@@ -33,6 +33,7 @@ type ioCounters struct {
 	EAGAINs  atomic.Int64
 	Waits    atomic.Int64
 	Spurious atomic.Int64
+	Gathered atomic.Int64
 }
 
 var counters ioCounters
@@ -43,7 +44,15 @@ func (c *ioCounters) reset() {
 	c.EAGAINs.Store(0)
 	c.Waits.Store(0)
 	c.Spurious.Store(0)
+	c.Gathered.Store(0)
 	waitFailure.Store(nil)
+}
+
+// fill copies the counts into a repetition's report.
+func (c *ioCounters) fill(r *repReport) {
+	r.Reads, r.Writes = c.Reads.Load(), c.Writes.Load()
+	r.EAGAINs, r.Waits, r.Spurious = c.EAGAINs.Load(), c.Waits.Load(), c.Spurious.Load()
+	r.Gathered = c.Gathered.Load()
 }
 
 // waitFailure keeps the first failed readiness wait of a repetition, so

@@ -110,6 +110,7 @@ func lead(self *pollWaiter) (bool, error) {
 			case w == self:
 				mine = r
 			default:
+				counters.Gathered.Add(1)
 				w.done <- *r
 			}
 		}

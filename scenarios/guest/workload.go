@@ -106,8 +106,7 @@ func runWorkload(g grants, name string, args []string, fn repFunc) error {
 		if werr := waitFailure.Load(); werr != nil && r.Error == "" {
 			r.Error = "readiness wait failed: " + (*werr).Error()
 		}
-		r.Reads, r.Writes = counters.Reads.Load(), counters.Writes.Load()
-		r.EAGAINs, r.Waits, r.Spurious = counters.EAGAINs.Load(), counters.Waits.Load(), counters.Spurious.Load()
+		counters.fill(&r)
 		b, _ := json.Marshal(r)
 		if err := writeAllFD(ctl, append(b, '\n')); err != nil {
 			return fmt.Errorf("control: %w", err)
@@ -132,8 +131,7 @@ func standalone(w *workload, fn repFunc) error {
 		if err != nil {
 			r.Error = err.Error()
 		}
-		r.Reads, r.Writes = counters.Reads.Load(), counters.Writes.Load()
-		r.EAGAINs, r.Waits, r.Spurious = counters.EAGAINs.Load(), counters.Waits.Load(), counters.Spurious.Load()
+		counters.fill(&r)
 		b, _ := json.Marshal(r)
 		if err := writeAllFD(1, append(b, '\n')); err != nil {
 			return fmt.Errorf("stdout: %w", err)

@@ -34,11 +34,14 @@ func CheckPattern(p []byte, off int64) error {
 // Report is the guest's answer to one repetition, one JSON line on the
 // control connection (see scenarios/guest/workload.go).
 type Report struct {
-	Reads    int64  `json:"reads"`
-	Writes   int64  `json:"writes"`
-	EAGAINs  int64  `json:"eagains"`
-	Waits    int64  `json:"waits"`
-	Spurious int64  `json:"spurious"`
+	Reads    int64 `json:"reads"`
+	Writes   int64 `json:"writes"`
+	EAGAINs  int64 `json:"eagains"`
+	Waits    int64 `json:"waits"`
+	Spurious int64 `json:"spurious"`
+	// Gathered counts waits answered by a poll another connection's wait
+	// made (the poll mode under wasip1 gathers its waits).
+	Gathered int64  `json:"gathered,omitempty"`
 	BytesIn  int64  `json:"bytes_in"`
 	BytesOut int64  `json:"bytes_out"`
 	Conns    int64  `json:"conns"`
