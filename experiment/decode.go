@@ -7,8 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nswasi/nswasi/sandbox"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/nswasi/nswasi/internal/usage"
 )
 
 // scalar is implemented by the unit-bearing types (Size, Duration, …),
@@ -24,7 +25,7 @@ func (d decoder) errorf(n *yaml.Node, path, format string, args ...any) error {
 	if path == "" {
 		path = "(top level)"
 	}
-	return sandbox.BadInput("%s:%d: %s: %s", d.file, n.Line, path, fmt.Sprintf(format, args...))
+	return usage.BadInput("%s:%d: %s: %s", d.file, n.Line, path, fmt.Sprintf(format, args...))
 }
 
 func (d decoder) decode(n *yaml.Node, out any, path string) error {

@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/nswasi/nswasi/internal/results"
+	"github.com/nswasi/nswasi/internal/usage"
 	"github.com/nswasi/nswasi/nsrun"
 	"github.com/nswasi/nswasi/sandbox"
 	"github.com/nswasi/nswasi/sandbox/runners"
@@ -107,7 +108,7 @@ func parseList(s string, all []string, what string) ([]string, error) {
 			found = found || a == n
 		}
 		if !found {
-			return nil, sandbox.BadInput("unknown %s %q (%ss: %s)", what, n, what, strings.Join(all, ", "))
+			return nil, usage.BadInput("unknown %s %q (%ss: %s)", what, n, what, strings.Join(all, ", "))
 		}
 		out = append(out, n)
 	}
@@ -142,7 +143,7 @@ func Run(ctx context.Context, cfg Config) (*results.Isolation, error) {
 	for _, n := range cfg.Probes {
 		p := lookup(n)
 		if p == nil {
-			return nil, sandbox.BadInput("unknown probe %q (probes: %s)", n, strings.Join(ProbeNames(), ", "))
+			return nil, usage.BadInput("unknown probe %q (probes: %s)", n, strings.Join(ProbeNames(), ", "))
 		}
 		probes = append(probes, p)
 	}

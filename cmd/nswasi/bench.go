@@ -10,7 +10,8 @@ import (
 
 	"github.com/nswasi/nswasi/bench"
 	"github.com/nswasi/nswasi/internal/results"
-	"github.com/nswasi/nswasi/sandbox"
+	"github.com/nswasi/nswasi/internal/usage"
+
 	"github.com/nswasi/nswasi/sandbox/runners"
 )
 
@@ -45,7 +46,7 @@ func cmdBench(ctx context.Context, args []string) error {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return sandbox.BadInput("unexpected argument %q (see nswasi bench --help)", fs.Arg(0))
+		return usage.BadInput("unexpected argument %q (see nswasi bench --help)", fs.Arg(0))
 	}
 	o := bench.Options{
 		OutDir: *out, Quick: *quick, Reps: *reps, Duration: *dur, Engine: common.engine,
@@ -131,7 +132,7 @@ func parseSizes(s string) ([]int, error) {
 		}
 		n, err := strconv.Atoi(f)
 		if err != nil || n <= 0 {
-			return nil, sandbox.BadInput("--sizes: %q is not a positive size (e.g. 64, 16K, 1M)", f)
+			return nil, usage.BadInput("--sizes: %q is not a positive size (e.g. 64, 16K, 1M)", f)
 		}
 		out = append(out, n*mult)
 	}
@@ -144,7 +145,7 @@ func parseInts(flag, s string) ([]int, error) {
 	for _, f := range fields {
 		n, err := strconv.Atoi(f)
 		if err != nil || n <= 0 {
-			return nil, sandbox.BadInput("%s: %q is not a positive integer", flag, f)
+			return nil, usage.BadInput("%s: %q is not a positive integer", flag, f)
 		}
 		out = append(out, n)
 	}
@@ -164,7 +165,7 @@ func parsePercent(flag, s string) (float64, error) {
 		f /= 100
 	}
 	if err != nil || f <= 0 || f >= 1 {
-		return 0, sandbox.BadInput("%s %q: want a percentage between 0 and 100, e.g. 5%%", flag, s)
+		return 0, usage.BadInput("%s %q: want a percentage between 0 and 100, e.g. 5%%", flag, s)
 	}
 	return f, nil
 }

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/nswasi/nswasi/internal/usage"
 	"github.com/nswasi/nswasi/nsrun"
-	"github.com/nswasi/nswasi/sandbox"
 )
 
 func init() {
@@ -19,10 +19,10 @@ func cmdClean(_ context.Context, args []string) error {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return sandbox.BadInput("unexpected argument %q (see nswasi clean --help)", fs.Arg(0))
+		return usage.BadInput("unexpected argument %q (see nswasi clean --help)", fs.Arg(0))
 	}
 	if os.Geteuid() != 0 {
-		return sandbox.BadInput("clean removes network namespaces and veth pairs and needs root")
+		return usage.BadInput("clean removes network namespaces and veth pairs and needs root")
 	}
 	rep, err := nsrun.Clean(nsrun.Options{})
 	for _, o := range rep.Removed {

@@ -9,7 +9,8 @@ import (
 
 	"github.com/nswasi/nswasi/conformance"
 	"github.com/nswasi/nswasi/internal/results"
-	"github.com/nswasi/nswasi/sandbox"
+	"github.com/nswasi/nswasi/internal/usage"
+
 	"github.com/nswasi/nswasi/wasirun"
 )
 
@@ -30,13 +31,13 @@ func cmdConformance(ctx context.Context, args []string) error {
 		return err
 	}
 	if fs.NArg() == 0 {
-		return sandbox.BadInput("no testsuite folder given (see nswasi conformance --help)")
+		return usage.BadInput("no testsuite folder given (see nswasi conformance --help)")
 	}
 	if *jobs < 1 {
-		return sandbox.BadInput("--jobs %d: want at least 1", *jobs)
+		return usage.BadInput("--jobs %d: want at least 1", *jobs)
 	}
 	if *timeout <= 0 {
-		return sandbox.BadInput("--timeout %s: want a positive duration", *timeout)
+		return usage.BadInput("--timeout %s: want a positive duration", *timeout)
 	}
 	hosts, err := parseWASIHosts(*hostList)
 	if err != nil {
@@ -44,7 +45,7 @@ func cmdConformance(ctx context.Context, args []string) error {
 	}
 	if *out != "" {
 		if st, err := os.Stat(*out); err == nil && !st.IsDir() {
-			return sandbox.BadInput("--out %s: not a directory", *out)
+			return usage.BadInput("--out %s: not a directory", *out)
 		}
 	}
 	dirs, err := conformance.Discover(fs.Args())

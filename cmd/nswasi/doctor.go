@@ -7,7 +7,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/nswasi/nswasi/internal/doctor"
-	"github.com/nswasi/nswasi/sandbox"
+	"github.com/nswasi/nswasi/internal/usage"
 )
 
 func init() {
@@ -22,7 +22,7 @@ func cmdDoctor(ctx context.Context, args []string) error {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return sandbox.BadInput("unexpected argument %q (see nswasi doctor --help)", fs.Arg(0))
+		return usage.BadInput("unexpected argument %q (see nswasi doctor --help)", fs.Arg(0))
 	}
 	cfg, err := common.config()
 	if err != nil {

@@ -10,7 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nswasi/nswasi/internal/cli"
 	"github.com/nswasi/nswasi/internal/results"
+	"github.com/nswasi/nswasi/internal/usage"
 	"github.com/nswasi/nswasi/nsrun"
 	"github.com/nswasi/nswasi/sandbox"
 	"github.com/nswasi/nswasi/sandbox/runners"
@@ -49,7 +51,7 @@ func (c *commonFlags) register(fs interface {
 func (c *commonFlags) wasiHosts() ([]string, error) {
 	hosts, err := parseWASIHosts(c.wasiHost)
 	if err == nil && len(hosts) > 1 && !c.hostList {
-		err = sandbox.BadInput("--wasi-host %q: this command runs one WASI host", c.wasiHost)
+		err = usage.BadInput("--wasi-host %q: this command runs one WASI host", c.wasiHost)
 	}
 	return hosts, err
 }
@@ -60,13 +62,13 @@ func parseWASIHosts(list string) ([]string, error) {
 	for _, h := range strings.Split(list, ",") {
 		h = strings.TrimSpace(h)
 		if h == "" {
-			return nil, sandbox.BadInput("--wasi-host %q: empty host name", list)
+			return nil, usage.BadInput("--wasi-host %q: empty host name", list)
 		}
 		if _, err := wasirun.CheckWASIHost(h); err != nil {
 			return nil, err
 		}
 		if slices.Contains(hosts, h) {
-			return nil, sandbox.BadInput("--wasi-host %q: %s twice", list, h)
+			return nil, usage.BadInput("--wasi-host %q: %s twice", list, h)
 		}
 		hosts = append(hosts, h)
 	}
@@ -77,7 +79,7 @@ func parseWASIHosts(list string) ([]string, error) {
 func (c *commonFlags) config() (runners.Config, error) {
 	pool, err := netip.ParsePrefix(c.subnet)
 	if err != nil || !pool.Addr().Is4() || pool.Bits() > 30 {
-		return runners.Config{}, sandbox.BadInput("--subnet %q: want an IPv4 prefix of /30 or larger", c.subnet)
+		return runners.Config{}, usage.BadInput("--subnet %q: want an IPv4 prefix of /30 or larger", c.subnet)
 	}
 	hosts, err := c.wasiHosts()
 	if err != nil {
@@ -92,7 +94,7 @@ func (c *commonFlags) config() (runners.Config, error) {
 // needRoot refuses early, with one line, what cannot work without root.
 func needRoot(runner string) error {
 	if strings.Contains(runner, "netns") && os.Geteuid() != 0 {
-		return sandbox.BadInput("runner %s creates network namespaces and needs root", runner)
+		return usage.BadInput("runner %s creates network namespaces and needs root", runner)
 	}
 	return nil
 }
@@ -113,10 +115,10 @@ func cmdExec(ctx context.Context, args []string) error {
 		return err
 	}
 	if fs.NArg() == 0 {
-		return sandbox.BadInput("no artifact given (see nswasi exec --help)")
+		return usage.BadInput("no artifact given (see nswasi exec --help)")
 	}
 	if *runner == "" {
-		return sandbox.BadInput("--runner is required: %s", strings.Join(runners.Names(), ", "))
+		return usage.BadInput("--runner is required: %s", strings.Join(runners.Names(), ", "))
 	}
 	spec := sandbox.Spec{
 		Artifact: fs.Arg(0),
@@ -127,21 +129,21 @@ func cmdExec(ctx context.Context, args []string) error {
 		Stderr:   os.Stderr,
 	}
 	for _, s := range listens {
-		l, err := sandbox.ParseListen(s)
+		l, err := cli.ParseListen(s)
 		if err != nil {
 			return err
 		}
 		spec.Listen = append(spec.Listen, l)
 	}
 	for _, s := range dirs {
-		d, err := sandbox.ParseDir(s)
+		d, err := cli.ParseDir(s)
 		if err != nil {
 			return err
 		}
 		spec.Dirs = append(spec.Dirs, d)
 	}
 	for _, s := range envs {
-		kv, err := sandbox.ParseEnv(s)
+		kv, err := cli.ParseEnv(s)
 		if err != nil {
 			return err
 		}
@@ -207,7 +209,7 @@ func guestPaths(dir string) (native, wasm string, err error) {
 	native, wasm = filepath.Join(dir, "guest"), filepath.Join(dir, "guest.wasm")
 	for _, p := range []string{native, wasm} {
 		if _, err := os.Stat(p); err != nil {
-			return "", "", sandbox.BadInput("guest %s not found: run 'make build' (or pass --guest-dir)", p)
+			return "", "", usage.BadInput("guest %s not found: run 'make build' (or pass --guest-dir)", p)
 		}
 	}
 	return native, wasm, scenarios.CheckGuest(context.Background(), native)

@@ -6,8 +6,9 @@ import (
 	"os"
 	"slices"
 
+	"github.com/nswasi/nswasi/internal/usage"
 	"github.com/nswasi/nswasi/isolation"
-	"github.com/nswasi/nswasi/sandbox"
+
 	"github.com/nswasi/nswasi/scenarios"
 )
 
@@ -29,7 +30,7 @@ func cmdIsolation(ctx context.Context, args []string) error {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return sandbox.BadInput("unexpected argument %q (see nswasi isolation --help)", fs.Arg(0))
+		return usage.BadInput("unexpected argument %q (see nswasi isolation --help)", fs.Arg(0))
 	}
 	runnerNames, err := isolation.ParseRunners(*runnerList)
 	if err != nil {
@@ -45,7 +46,7 @@ func cmdIsolation(ctx context.Context, args []string) error {
 		}
 	}
 	if os.Geteuid() != 0 && !*asRoot && slices.Contains(runnerNames, "native") {
-		return sandbox.BadInput("isolation runs native guests as uid %d, and switching to it needs root (or choose --runners wasi)", isolation.Unprivileged.UID)
+		return usage.BadInput("isolation runs native guests as uid %d, and switching to it needs root (or choose --runners wasi)", isolation.Unprivileged.UID)
 	}
 	cfg, err := common.config()
 	if err != nil {
@@ -61,7 +62,7 @@ func cmdIsolation(ctx context.Context, args []string) error {
 	}
 	if *out != "" {
 		if st, err := os.Stat(*out); err == nil && !st.IsDir() {
-			return sandbox.BadInput("--out %s: not a directory", *out)
+			return usage.BadInput("--out %s: not a directory", *out)
 		}
 	}
 	iso, err := isolation.Run(ctx, isolation.Config{

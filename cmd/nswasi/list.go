@@ -6,8 +6,9 @@ import (
 	"os"
 	"text/tabwriter"
 
+	"github.com/nswasi/nswasi/internal/usage"
 	"github.com/nswasi/nswasi/isolation"
-	"github.com/nswasi/nswasi/sandbox"
+
 	"github.com/nswasi/nswasi/sandbox/runners"
 	"github.com/nswasi/nswasi/scenarios"
 )
@@ -30,7 +31,7 @@ func cmdList(_ context.Context, args []string) error {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return sandbox.BadInput("unexpected argument %q (see nswasi list --help)", fs.Arg(0))
+		return usage.BadInput("unexpected argument %q (see nswasi list --help)", fs.Arg(0))
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
 	section := func(title string) { fmt.Fprintln(tw, title) } // no tab: each section aligns on its own

@@ -16,7 +16,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/nswasi/nswasi/sandbox"
+	"github.com/nswasi/nswasi/internal/usage"
 	"github.com/nswasi/nswasi/wasirun"
 )
 
@@ -58,7 +58,7 @@ func main() {
 
 func mainExit(args []string) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(os.Stdout)
+		printUsage(os.Stdout)
 		if len(args) == 0 {
 			return 2
 		}
@@ -79,7 +79,7 @@ func mainExit(args []string) int {
 			return ee.code
 		case errors.Is(err, flag.ErrHelp):
 			return 0
-		case sandbox.IsBadInput(err):
+		case usage.IsBadInput(err):
 			fmt.Fprintf(os.Stderr, "nswasi %s: %v\n", c.name, oneLine(err))
 			return 2
 		default:
@@ -91,7 +91,7 @@ func mainExit(args []string) int {
 	return 2
 }
 
-func usage(w io.Writer) {
+func printUsage(w io.Writer) {
 	fmt.Fprintln(w, "usage: nswasi COMMAND [FLAGS] [ARGS]")
 	fmt.Fprintln(w)
 	// The column is as wide as the longest name, so that a new, longer
@@ -159,7 +159,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		return err
 	}
 	if err != nil {
-		return sandbox.BadInput("%v (see nswasi %s --help)", err, fs.Name())
+		return usage.BadInput("%v (see nswasi %s --help)", err, fs.Name())
 	}
 	return nil
 }

@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/nswasi/nswasi/internal/usage"
 	"github.com/nswasi/nswasi/report"
-	"github.com/nswasi/nswasi/sandbox"
 )
 
 func init() {
@@ -25,11 +25,11 @@ func cmdReport(_ context.Context, args []string) error {
 		return err
 	}
 	if len(dirs) == 0 {
-		return sandbox.BadInput("no result directory given (see nswasi report --help)")
+		return usage.BadInput("no result directory given (see nswasi report --help)")
 	}
 	if *out == "" {
 		if len(dirs) > 1 {
-			return sandbox.BadInput("%d result directories given: say where the merged report goes with --out OUTDIR", len(dirs))
+			return usage.BadInput("%d result directories given: say where the merged report goes with --out OUTDIR", len(dirs))
 		}
 		*out = dirs[0]
 	}
@@ -58,7 +58,7 @@ func cmdCompare(_ context.Context, args []string) error {
 		return err
 	}
 	if len(dirs) != 2 {
-		return sandbox.BadInput("compare takes exactly two result directories, got %d (see nswasi compare --help)", len(dirs))
+		return usage.BadInput("compare takes exactly two result directories, got %d (see nswasi compare --help)", len(dirs))
 	}
 	d, err := report.Load(dirs...)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"github.com/nswasi/nswasi/conformance"
+	"github.com/nswasi/nswasi/internal/usage"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -21,7 +22,7 @@ import (
 	"github.com/nswasi/nswasi/isolation"
 	"github.com/nswasi/nswasi/nsrun"
 	"github.com/nswasi/nswasi/report"
-	"github.com/nswasi/nswasi/sandbox"
+
 	"github.com/nswasi/nswasi/sandbox/runners"
 	"github.com/nswasi/nswasi/scenarios"
 	"github.com/nswasi/nswasi/wasirun"
@@ -62,7 +63,7 @@ func cmdRun(ctx context.Context, args []string) error {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return sandbox.BadInput("unexpected argument %q (see nswasi run --help)", fs.Arg(0))
+		return usage.BadInput("unexpected argument %q (see nswasi run --help)", fs.Arg(0))
 	}
 	suite, err := findTestsuite(*suiteDir)
 	if err != nil {
@@ -73,7 +74,7 @@ func cmdRun(ctx context.Context, args []string) error {
 		return err
 	}
 	if *quick && *expFile != "" {
-		return sandbox.BadInput("--quick and --experiment exclude each other")
+		return usage.BadInput("--quick and --experiment exclude each other")
 	}
 
 	// Everything is checked before anything runs.
@@ -105,17 +106,17 @@ func cmdRun(ctx context.Context, args []string) error {
 		return err
 	}
 	if os.Geteuid() != 0 {
-		return sandbox.BadInput("run creates network namespaces and needs root")
+		return usage.BadInput("run creates network namespaces and needs root")
 	}
 	dir := *out
 	if dir == "" {
 		dir = filepath.Join("results", time.Now().UTC().Format("2006-01-02T150405Z"))
 	}
 	if _, err := os.Stat(dir); err == nil && !*force {
-		return sandbox.BadInput("--out %s exists: choose another or pass --force", dir)
+		return usage.BadInput("--out %s exists: choose another or pass --force", dir)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return sandbox.BadInput("--out %s: %v", dir, err)
+		return usage.BadInput("--out %s: %v", dir, err)
 	}
 	if err := saveExperiment(dir, src, exp); err != nil {
 		return err
@@ -268,7 +269,7 @@ func findTestsuite(flagDir string) (string, error) {
 			continue
 		}
 		if st, err := os.Stat(d); err != nil || !st.IsDir() {
-			return "", sandbox.BadInput("WASI testsuite %s: not a folder", d)
+			return "", usage.BadInput("WASI testsuite %s: not a folder", d)
 		}
 		return d, nil
 	}
@@ -333,7 +334,7 @@ func parseShard(s string) (shard, shards int, err error) {
 	i, err1 := strconv.Atoi(a)
 	n, err2 := strconv.Atoi(b)
 	if !ok || err1 != nil || err2 != nil || n < 1 || i < 1 || i > n {
-		return 0, 0, sandbox.BadInput("--shard %q: want I/N with 1 ≤ I ≤ N, e.g. 2/8", s)
+		return 0, 0, usage.BadInput("--shard %q: want I/N with 1 ≤ I ≤ N, e.g. 2/8", s)
 	}
 	return i, n, nil
 }

@@ -1,56 +1,62 @@
-package sandbox
+// Package cli parses what users type on nswasi's command line: grants
+// (--listen, --dir, --env), lists and sizes. Each parser refuses bad input
+// with one usage.InputError line, which the CLI turns into exit status 2.
+package cli
 
 import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/nswasi/nswasi/internal/usage"
+	"github.com/nswasi/nswasi/sandbox"
 )
 
 // ParseListen parses a --listen value, [HOST]:PORT. HOST is an IP address
 // (IPv6 in brackets) or empty; names are never resolved.
-func ParseListen(s string) (Listen, error) {
+func ParseListen(s string) (sandbox.Listen, error) {
 	i := strings.LastIndexByte(s, ':')
 	if i < 0 {
-		return Listen{}, BadInput("--listen %q: want [HOST]:PORT", s)
+		return sandbox.Listen{}, usage.BadInput("--listen %q: want [HOST]:PORT", s)
 	}
 	host, port := s[:i], s[i+1:]
 	if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
 		host = host[1 : len(host)-1]
 	} else if strings.Contains(host, ":") {
-		return Listen{}, BadInput("--listen %q: put an IPv6 address in brackets, [::1]:PORT", s)
+		return sandbox.Listen{}, usage.BadInput("--listen %q: put an IPv6 address in brackets, [::1]:PORT", s)
 	}
 	if host != "" {
 		a, err := netip.ParseAddr(host)
 		if err != nil || a.Zone() != "" {
-			return Listen{}, BadInput("--listen %q: HOST must be an IP address", s)
+			return sandbox.Listen{}, usage.BadInput("--listen %q: HOST must be an IP address", s)
 		}
 		host = a.String()
 	}
 	p, err := strconv.Atoi(port)
 	if err != nil || p < 0 || p > 65535 || port != strconv.Itoa(p) {
-		return Listen{}, BadInput("--listen %q: PORT must be a number from 0 to 65535", s)
+		return sandbox.Listen{}, usage.BadInput("--listen %q: PORT must be a number from 0 to 65535", s)
 	}
-	return Listen{Host: host, Port: p}, nil
+	return sandbox.Listen{Host: host, Port: p}, nil
 }
 
 // ParseDir parses a --dir value, HOSTPATH:GUESTPATH[:ro] (or :rw). Paths
 // containing ':' are not supported.
-func ParseDir(s string) (Dir, error) {
+func ParseDir(s string) (sandbox.Dir, error) {
 	parts := strings.Split(s, ":")
-	d := Dir{}
+	d := sandbox.Dir{}
 	switch {
 	case len(parts) == 3 && (parts[2] == "ro" || parts[2] == "rw"):
 		d.ReadOnly = parts[2] == "ro"
 	case len(parts) == 2:
 	default:
-		return Dir{}, BadInput("--dir %q: want HOSTPATH:GUESTPATH[:ro]", s)
+		return sandbox.Dir{}, usage.BadInput("--dir %q: want HOSTPATH:GUESTPATH[:ro]", s)
 	}
 	d.HostPath, d.GuestPath = parts[0], parts[1]
 	if d.HostPath == "" || d.GuestPath == "" {
-		return Dir{}, BadInput("--dir %q: want HOSTPATH:GUESTPATH[:ro]", s)
+		return sandbox.Dir{}, usage.BadInput("--dir %q: want HOSTPATH:GUESTPATH[:ro]", s)
 	}
 	if strings.ContainsRune(s, 0) {
-		return Dir{}, BadInput("--dir %q: NUL in path", s)
+		return sandbox.Dir{}, usage.BadInput("--dir %q: NUL in path", s)
 	}
 	return d, nil
 }
@@ -59,7 +65,7 @@ func ParseDir(s string) (Dir, error) {
 func ParseEnv(s string) (string, error) {
 	k, _, ok := strings.Cut(s, "=")
 	if !ok || k == "" || strings.ContainsAny(k, "\x00") || strings.ContainsRune(s, 0) {
-		return "", BadInput("--env %q: want KEY=VALUE", s)
+		return "", usage.BadInput("--env %q: want KEY=VALUE", s)
 	}
 	return s, nil
 }
