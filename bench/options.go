@@ -21,7 +21,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nswasi/nswasi/sandbox/runners"
+	"github.com/nswasi/nswasi/runners"
 	"github.com/nswasi/nswasi/scenarios"
 	"github.com/nswasi/nswasi/wasirun"
 )

@@ -20,8 +20,8 @@ import (
 
 	"github.com/nswasi/nswasi/internal/results"
 	"github.com/nswasi/nswasi/nsrun"
+	"github.com/nswasi/nswasi/runners"
 	"github.com/nswasi/nswasi/sandbox"
-	"github.com/nswasi/nswasi/sandbox/runners"
 )
 
 // peerSize is the write size of both sides of the iperf3 comparison:

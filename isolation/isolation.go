@@ -32,8 +32,8 @@ import (
 	"github.com/nswasi/nswasi/internal/results"
 	"github.com/nswasi/nswasi/internal/usage"
 	"github.com/nswasi/nswasi/nsrun"
+	"github.com/nswasi/nswasi/runners"
 	"github.com/nswasi/nswasi/sandbox"
-	"github.com/nswasi/nswasi/sandbox/runners"
 	"github.com/nswasi/nswasi/scenarios"
 	"github.com/nswasi/nswasi/wasirun"
 )

@@ -12,7 +12,7 @@ import (
 
 	"github.com/nswasi/nswasi/internal/results"
 	"github.com/nswasi/nswasi/internal/testenv"
-	"github.com/nswasi/nswasi/sandbox/runners"
+	"github.com/nswasi/nswasi/runners"
 	"github.com/nswasi/nswasi/scenarios"
 	"github.com/nswasi/nswasi/wasirun"
 )

@@ -9,7 +9,7 @@ import (
 	"github.com/nswasi/nswasi/internal/usage"
 	"github.com/nswasi/nswasi/isolation"
 
-	"github.com/nswasi/nswasi/sandbox/runners"
+	"github.com/nswasi/nswasi/runners"
 	"github.com/nswasi/nswasi/scenarios"
 )
 

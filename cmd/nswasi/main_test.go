@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/nswasi/nswasi/internal/testenv"
-	"github.com/nswasi/nswasi/sandbox/runners"
+	"github.com/nswasi/nswasi/runners"
 	"github.com/nswasi/nswasi/scenarios"
 )
 

@@ -23,7 +23,7 @@ import (
 	"github.com/nswasi/nswasi/nsrun"
 	"github.com/nswasi/nswasi/report"
 
-	"github.com/nswasi/nswasi/sandbox/runners"
+	"github.com/nswasi/nswasi/runners"
 	"github.com/nswasi/nswasi/scenarios"
 	"github.com/nswasi/nswasi/wasirun"
 	"go.yaml.in/yaml/v3"
