@@ -9,6 +9,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/nswasi/nswasi/internal/cli"
 	"github.com/nswasi/nswasi/internal/usage"
 )
 
@@ -182,11 +183,9 @@ func lineOf(root *yaml.Node, path string) int {
 type Size int
 
 func (s *Size) parse(v string) error {
-	n, err := parseUnits(v, map[string]float64{
-		"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10, "m": 1 << 20, "mb": 1 << 20, "mib": 1 << 20,
-	})
-	if err != nil || n != float64(int64(n)) {
-		return fmt.Errorf("%q: want a byte size such as 4096, 64KiB or 1MiB", v)
+	n, err := cli.ParseSize(v) // the grammar of --sizes, so a size reads the same in both
+	if err != nil {
+		return err
 	}
 	*s = Size(n)
 	return nil

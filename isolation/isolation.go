@@ -253,11 +253,35 @@ func (s *suite) runner(name, wasiHost string) (sandbox.Runner, error) {
 
 // hostsOf lists the WASI hosts a runner runs under: every one chosen for
 // a WASI runner, none ("") for a native one.
-func (s *suite) hostsOf(runner string) []string {
+func (s *suite) hostsOf(runner string) []string { return s.cfg.hostsOf(runner) }
+
+// hostsOf lists the columns of runner: one per WASI host for a WASI
+// runner, one ("") otherwise.
+func (c Config) hostsOf(runner string) []string {
 	if info, _ := runners.Lookup(runner); info.Wasm {
-		return s.cfg.WASIHosts
+		if len(c.WASIHosts) == 0 {
+			return []string{c.Runner.Wasi.WASIHost}
+		}
+		return c.WASIHosts
 	}
 	return []string{""}
+}
+
+// Steps is the number of progress lines a Run with c writes: one per
+// cell, every probe under every runner's columns.
+func (c Config) Steps() int {
+	rs, ps := c.Runners, c.Probes
+	if len(rs) == 0 {
+		rs = Runners
+	}
+	if len(ps) == 0 {
+		ps = ProbeNames()
+	}
+	columns := 0
+	for _, r := range rs {
+		columns += len(c.hostsOf(r))
+	}
+	return len(ps) * columns
 }
 
 func isWasi(runner string) bool  { return strings.HasPrefix(runner, "wasi") }

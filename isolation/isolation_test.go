@@ -118,6 +118,10 @@ func TestMatrix(t *testing.T) {
 	if len(base) != len(catalogue)*len(Runners) {
 		t.Fatalf("%d cells, want %d", len(base), len(catalogue)*len(Runners))
 	}
+	// The progress total of nswasi run comes from Steps: one line per cell.
+	if n := config(t).Steps(); len(baselineISO.Cells) != n {
+		t.Errorf("%d cells written, Steps says %d", len(baselineISO.Cells), n)
+	}
 	for _, p := range []string{"accept-granted", "read-granted"} {
 		for _, r := range Runners {
 			if c := base[[2]string{p, r}]; c.Observed != results.Allowed {

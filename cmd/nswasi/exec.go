@@ -20,8 +20,29 @@ import (
 	"github.com/nswasi/nswasi/wasirun"
 )
 
+var cmdExec = &cli.Command{
+	UsageLine: "exec --runner R [--listen [HOST]:PORT]... [--dir HOSTPATH:GUESTPATH[:ro]]... [--env K=V]... [--timeout DUR] -- ARTIFACT [ARGS...]",
+	Short:     "run one artifact under one runner with the given grants",
+	Example:   "nswasi exec --runner wasi --listen :0 --dir /srv/data:/data:ro -- bin/guest.wasm echo",
+	Args:      cli.AtLeast(1, "artifact"),
+}
+
+var execFlags struct {
+	common              commonFlags
+	runner              string
+	listens, dirs, envs cli.Repeated
+	timeout             time.Duration
+}
+
 func init() {
-	register(command{"exec", "run one artifact under one runner with the given grants", cmdExec})
+	cmdExec.Run = runExec
+	fs, f := &cmdExec.Flag, &execFlags
+	f.common.register(fs)
+	fs.StringVar(&f.runner, "runner", "", "runner: "+strings.Join(runners.Names(), " | "))
+	fs.Var(&f.listens, "listen", "grant a TCP listener at [HOST]:PORT in the guest's network (repeatable; port 0 = any)")
+	fs.Var(&f.dirs, "dir", "grant a directory HOSTPATH:GUESTPATH[:ro] (repeatable)")
+	fs.Var(&f.envs, "env", "set K=V in the guest's otherwise empty environment (repeatable)")
+	fs.DurationVar(&f.timeout, "timeout", 0, "kill the guest after this long (0 = never)")
 }
 
 // commonFlags are the runner settings shared by commands.
@@ -99,50 +120,34 @@ func needRoot(runner string) error {
 	return nil
 }
 
-func cmdExec(ctx context.Context, args []string) error {
-	fs := newFlagSet("exec",
-		"--runner R [--listen [HOST]:PORT]... [--dir HOSTPATH:GUESTPATH[:ro]]... [--env K=V]... [--timeout DUR] -- ARTIFACT [ARGS...]",
-		"nswasi exec --runner wasi --listen :0 --dir /srv/data:/data:ro -- bin/guest.wasm echo")
-	var common commonFlags
-	common.register(fs)
-	runner := fs.String("runner", "", "runner: "+strings.Join(runners.Names(), " | "))
-	var listens, dirs, envs repeated
-	fs.Var(&listens, "listen", "grant a TCP listener at [HOST]:PORT in the guest's network (repeatable; port 0 = any)")
-	fs.Var(&dirs, "dir", "grant a directory HOSTPATH:GUESTPATH[:ro] (repeatable)")
-	fs.Var(&envs, "env", "set K=V in the guest's otherwise empty environment (repeatable)")
-	timeout := fs.Duration("timeout", 0, "kill the guest after this long (0 = never)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() == 0 {
-		return usage.BadInput("no artifact given (see nswasi exec --help)")
-	}
-	if *runner == "" {
+func runExec(ctx context.Context, _ *cli.Command, args []string) error {
+	f := &execFlags
+	if f.runner == "" {
 		return usage.BadInput("--runner is required: %s", strings.Join(runners.Names(), ", "))
 	}
 	spec := sandbox.Spec{
-		Artifact: fs.Arg(0),
-		Args:     fs.Args()[1:],
+		Artifact: args[0],
+		Args:     args[1:],
 		Env:      []string{},
-		Timeout:  *timeout,
+		Timeout:  f.timeout,
 		Stdout:   os.Stdout,
 		Stderr:   os.Stderr,
 	}
-	for _, s := range listens {
+	for _, s := range f.listens {
 		l, err := cli.ParseListen(s)
 		if err != nil {
 			return err
 		}
 		spec.Listen = append(spec.Listen, l)
 	}
-	for _, s := range dirs {
+	for _, s := range f.dirs {
 		d, err := cli.ParseDir(s)
 		if err != nil {
 			return err
 		}
 		spec.Dirs = append(spec.Dirs, d)
 	}
-	for _, s := range envs {
+	for _, s := range f.envs {
 		kv, err := cli.ParseEnv(s)
 		if err != nil {
 			return err
@@ -155,15 +160,15 @@ func cmdExec(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := common.config()
+	cfg, err := f.common.config()
 	if err != nil {
 		return err
 	}
-	r, err := runners.New(*runner, cfg)
+	r, err := runners.New(f.runner, cfg)
 	if err != nil {
 		return err
 	}
-	if err := needRoot(*runner); err != nil {
+	if err := needRoot(f.runner); err != nil {
 		return err
 	}
 
@@ -188,7 +193,7 @@ func cmdExec(ctx context.Context, args []string) error {
 	case res.Err != nil:
 		return res.Err
 	case res.TimedOut:
-		fmt.Fprintf(os.Stderr, "nswasi: guest killed: timeout %s passed\n", timeout.Round(time.Millisecond))
+		fmt.Fprintf(os.Stderr, "nswasi: guest killed: timeout %s passed\n", f.timeout.Round(time.Millisecond))
 		return exitError{124}
 	case res.Signal != 0:
 		fmt.Fprintf(os.Stderr, "nswasi: guest killed by %s\n", res.Signal)

@@ -162,22 +162,3 @@ bench:
 	}
 	testenv.NoObjects(t)
 }
-
-func TestParseShard(t *testing.T) {
-	for _, ok := range []struct {
-		in   string
-		i, n int
-	}{{"", 0, 0}, {"1/1", 1, 1}, {"2/8", 2, 8}, {"8/8", 8, 8}} {
-		if i, n, err := parseShard(ok.in); err != nil || i != ok.i || n != ok.n {
-			t.Errorf("parseShard(%q) = %d, %d, %v", ok.in, i, n, err)
-		}
-	}
-	for _, bad := range []string{"0/2", "3/2", "2", "a/b", "1/0", "-1/2"} {
-		if _, _, err := parseShard(bad); err == nil {
-			t.Errorf("parseShard(%q) accepted", bad)
-		}
-	}
-	if got := shardOf([]string{"a", "b", "c", "d", "e"}, 2, 2); strings.Join(got, "") != "bd" {
-		t.Errorf("shardOf(2/2) = %v, want b d", got)
-	}
-}
