@@ -213,7 +213,7 @@ func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(),
 type Rate int64
 
 func (r *Rate) parse(v string) error {
-	n, err := parseUnits(v, map[string]float64{"bit": 1, "kbit": 1e3, "mbit": 1e6, "gbit": 1e9})
+	n, err := cli.ParseQuantity(v, map[string]float64{"bit": 1, "kbit": 1e3, "mbit": 1e6, "gbit": 1e9})
 	if err != nil || n < 8 {
 		return fmt.Errorf("%q: want a rate such as 100mbit or 1gbit", v)
 	}
@@ -239,22 +239,4 @@ func (p *Percent) parse(v string) error {
 // MarshalYAML writes a Percent with its sign.
 func (p Percent) MarshalYAML() (any, error) {
 	return strconv.FormatFloat(float64(p), 'g', -1, 64) + "%", nil
-}
-
-func parseUnits(v string, units map[string]float64) (float64, error) {
-	s := strings.ToLower(strings.TrimSpace(v))
-	i := strings.IndexFunc(s, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
-	num, unit := s, ""
-	if i >= 0 {
-		num, unit = s[:i], strings.TrimSpace(s[i:])
-	}
-	mult, ok := units[unit]
-	if !ok || num == "" {
-		return 0, fmt.Errorf("bad unit")
-	}
-	x, err := strconv.ParseFloat(num, 64)
-	if err != nil || x < 0 {
-		return 0, fmt.Errorf("bad number")
-	}
-	return x * mult, nil
 }

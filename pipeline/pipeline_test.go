@@ -52,36 +52,26 @@ func (r *recorder) Log(format string, args ...any) {
 
 func (r *recorder) Finish() {}
 
-const tiny = `name: tiny
-isolation:
-  runners: [native, wasi]
-  probes: [accept-granted, env-canary]
-bench:
-  scenarios: [rr]
-  runners: [native, wasi]
-  modes: [blocking]
-  sizes: [64]
-  conns: [1]
-  reps: 2
-  duration: 50ms
-  warmup: 10ms
-  no_peers: true
-wasi_hosts: [wazero]
-`
-
 // Each phase announces as many steps as it then makes: the totals come
 // from the plans (isolation.Config.Steps, bench.Options.Steps), not from a
 // second count here. Without a testsuite the conformance phase says so.
 func TestRunCountsSteps(t *testing.T) {
 	testenv.RequireRoot(t)
-	exp, err := experiment.Parse("tiny.yaml", []byte(tiny), Catalogue())
+	src, err := os.ReadFile(filepath.Join("testdata", "tiny.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	exp, err := experiment.Parse("tiny.yaml", src, Catalogue())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One WASI host and no reference tools keep the test short.
+	exp.WASIHosts = []string{wasirun.HostWazero}
+	exp.Bench.NoPeers = true
 	dir := t.TempDir()
 	rec := &recorder{totals: map[string]int{}, steps: map[string]int{}}
 	html, err := Run(context.Background(), Config{
-		Experiment: exp, Source: []byte(tiny), Dir: dir, Guest: guest,
+		Experiment: exp, Source: src, Dir: dir, Guest: guest,
 		Runner:   runners.Config{Wasi: wasirun.Host{CacheDir: filepath.Join(os.TempDir(), "nswasi-test-cache")}},
 		Progress: rec,
 	})

@@ -13,22 +13,15 @@ import (
 	"github.com/nswasi/nswasi/internal/testenv"
 )
 
-// tinyExperiment is small enough for a test: two probes, one workload.
-const tinyExperiment = `name: tiny
-isolation:
-  runners: [native, wasi]
-  probes: [accept-granted, env-canary]
-bench:
-  scenarios: [rr]
-  runners: [native, wasi]
-  modes: [blocking]
-  sizes: [64]
-  conns: [1]
-  reps: 2
-  duration: 50ms
-  warmup: 10ms
-  peer_duration: 1s
-`
+// tinyExperiment is small enough for a test: two probes, one workload;
+// the pipeline's tests run it too.
+var tinyExperiment = func() string {
+	b, err := os.ReadFile(filepath.Join("..", "..", "pipeline", "testdata", "tiny.yaml"))
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}()
 
 func writeExperiment(t *testing.T, body string) string {
 	t.Helper()

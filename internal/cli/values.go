@@ -11,7 +11,7 @@ import (
 
 // sizeUnits are the byte units of a size, binary whatever the spelling:
 // "K" is what people type and KiB what they mean.
-var sizeUnits = map[string]int64{
+var sizeUnits = map[string]float64{
 	"": 1, "b": 1,
 	"k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10,
 	"m": 1 << 20, "mb": 1 << 20, "mib": 1 << 20,
@@ -21,23 +21,32 @@ var sizeUnits = map[string]int64{
 // 4096, 64K, 64KiB, 1M, 1MiB, 1.5K (K and KB mean KiB). A fraction must
 // come to whole bytes. The error is plain, for the caller to place.
 func ParseSize(s string) (int, error) {
-	bad := fmt.Errorf("%q: want a byte size such as 4096, 64KiB or 1MiB", s)
+	n, err := ParseQuantity(s, sizeUnits)
+	if err != nil || n != float64(int64(n)) || n > 1<<40 {
+		return 0, fmt.Errorf("%q: want a byte size such as 4096, 64KiB or 1MiB", s)
+	}
+	return int(n), nil
+}
+
+// ParseQuantity reads a non-negative number with one of units after it
+// (case and spaces aside), "1.5 KiB" or "100mbit", and returns the number
+// times the unit's value. A unit "" makes the unit optional.
+func ParseQuantity(s string, units map[string]float64) (float64, error) {
 	t := strings.ToLower(strings.TrimSpace(s))
 	i := strings.IndexFunc(t, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
 	num, unit := t, ""
 	if i >= 0 {
 		num, unit = t[:i], strings.TrimSpace(t[i:])
 	}
-	mult, ok := sizeUnits[unit]
+	mult, ok := units[unit]
 	if !ok || num == "" {
-		return 0, bad
+		return 0, fmt.Errorf("%q: unknown unit", s)
 	}
 	x, err := strconv.ParseFloat(num, 64)
-	n := x * float64(mult)
-	if err != nil || x < 0 || n != float64(int64(n)) || n > 1<<40 {
-		return 0, bad
+	if err != nil || x < 0 {
+		return 0, fmt.Errorf("%q: not a number", s)
 	}
-	return int(n), nil
+	return x * mult, nil
 }
 
 // SplitList splits a comma-separated flag value, dropping empty fields.
