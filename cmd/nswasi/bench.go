@@ -26,7 +26,7 @@ var benchFlags struct {
 	common                               commonFlags
 	quick, trace, noPeers, pin           bool
 	out, scen, list, modes, sizes, conns string
-	targetCI, guestDir                   string
+	targetCI                             string
 	reps, maxReps                        int
 	dur, pollTimeout, peerDur            time.Duration
 }
@@ -34,8 +34,7 @@ var benchFlags struct {
 func init() {
 	cmdBench.Run = runBench
 	fs, f := &cmdBench.Flag, &benchFlags
-	f.common = commonFlags{hostList: true}
-	f.common.register(fs)
+	f.common.registerSuite(fs)
 	fs.BoolVar(&f.quick, "quick", false, "every scenario × runner × mode, one small size, 3 short repetitions")
 	fs.StringVar(&f.out, "out", "", "directory for results.json and bench.txt (default: results/bench-UNIXTIME)")
 	fs.StringVar(&f.scen, "scenarios", "", "comma-separated: "+strings.Join(bench.Scenarios, ",")+" (default: all)")
@@ -52,7 +51,6 @@ func init() {
 	fs.StringVar(&f.targetCI, "target-ci", "", "add repetitions until the 95% interval is within this much of the mean, e.g. 5% (a run that stops short says so)")
 	fs.BoolVar(&f.pin, "pin", false, "pin the driver to one CPU and each sandbox to the others")
 	fs.IntVar(&f.maxReps, "max-reps", 0, "cap on repetitions with --target-ci (default 4 × --reps)")
-	fs.StringVar(&f.guestDir, "guest-dir", "", "directory holding guest and guest.wasm (default: beside nswasi)")
 }
 
 func runBench(ctx context.Context, _ *cli.Command, _ []string) error {
@@ -97,7 +95,7 @@ func runBench(ctx context.Context, _ *cli.Command, _ []string) error {
 			return err
 		}
 	}
-	if o.Guest.Native, o.Guest.Wasm, err = guestPaths(f.guestDir); err != nil {
+	if o.Guest.Native, o.Guest.Wasm, err = f.common.guestPaths(); err != nil {
 		return err
 	}
 	b, err := bench.Run(ctx, o)

@@ -21,21 +21,19 @@ var cmdIsolation = &cli.Command{
 }
 
 var isolationFlags struct {
-	common                               commonFlags
-	out, runnerList, probeList, guestDir string
-	asRoot                               bool
+	common                     commonFlags
+	out, runnerList, probeList string
+	asRoot                     bool
 }
 
 func init() {
 	cmdIsolation.Run = runIsolation
 	fs, f := &cmdIsolation.Flag, &isolationFlags
-	f.common = commonFlags{hostList: true}
-	f.common.register(fs)
+	f.common.registerSuite(fs)
 	fs.StringVar(&f.out, "out", "", "directory for isolation.json and isolation.md (default: print only)")
 	fs.StringVar(&f.runnerList, "runners", "", "comma-separated runners (default: all: native, netns, netns+fw, wasi, wasi+netns)")
 	fs.StringVar(&f.probeList, "probes", "", "comma-separated probes (default: all; see docs/isolation.md)")
 	fs.BoolVar(&f.asRoot, "as-root", false, "run native guests as root instead of uid 65534")
-	fs.StringVar(&f.guestDir, "guest-dir", "", "directory holding guest and guest.wasm (default: beside nswasi)")
 }
 
 func runIsolation(ctx context.Context, _ *cli.Command, _ []string) error {
@@ -64,7 +62,7 @@ func runIsolation(ctx context.Context, _ *cli.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
-	native, wasm, err := guestPaths(f.guestDir)
+	native, wasm, err := f.common.guestPaths()
 	if err != nil {
 		return err
 	}

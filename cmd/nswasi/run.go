@@ -24,21 +24,19 @@ var cmdRun = &cli.Command{
 }
 
 var runFlags struct {
-	common                                  commonFlags
-	quick, force                            bool
-	expFile, out, guestDir, suiteDir, shard string
+	common                        commonFlags
+	quick, force                  bool
+	expFile, out, suiteDir, shard string
 }
 
 func init() {
 	cmdRun.Run = runRun
 	fs, f := &cmdRun.Flag, &runFlags
-	f.common = commonFlags{hostList: true}
-	f.common.register(fs)
+	f.common.registerSuite(fs)
 	fs.BoolVar(&f.quick, "quick", false, "run the shipped quick experiment (the default)")
 	fs.StringVar(&f.expFile, "experiment", "", "experiment file to run (see experiments/*.yaml)")
 	fs.StringVar(&f.out, "out", "", "output directory (default: a new timestamped folder under results/)")
 	fs.BoolVar(&f.force, "force", false, "write into --out even if it exists")
-	fs.StringVar(&f.guestDir, "guest-dir", "", "directory holding guest and guest.wasm (default: beside nswasi)")
 	fs.StringVar(&f.suiteDir, "wasi-testsuite", "", "WASI testsuite folder for the conformance table (default: $"+pipeline.EnvTestsuite+", else ../shared/wasi-testsuite if there)")
 	fs.StringVar(&f.shard, "shard", "", "run only shard I of N (e.g. 2/8): a deterministic 1/N of the probes and cases; nswasi report merges the shards' directories")
 }
@@ -79,7 +77,7 @@ func runRun(ctx context.Context, cmd *cli.Command, _ []string) error {
 			return err
 		}
 	}
-	native, wasm, err := guestPaths(f.guestDir)
+	native, wasm, err := f.common.guestPaths()
 	if err != nil {
 		return err
 	}
