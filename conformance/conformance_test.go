@@ -13,7 +13,6 @@ import (
 	"github.com/nswasi/nswasi/internal/results"
 	"github.com/nswasi/nswasi/internal/usage"
 	"github.com/nswasi/nswasi/internal/wasmtest"
-
 	"github.com/nswasi/nswasi/wasirun"
 )
 

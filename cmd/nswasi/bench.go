@@ -11,7 +11,6 @@ import (
 	"github.com/nswasi/nswasi/bench"
 	"github.com/nswasi/nswasi/internal/cli"
 	"github.com/nswasi/nswasi/internal/results"
-
 	"github.com/nswasi/nswasi/runners"
 )
 

@@ -12,7 +12,6 @@ import (
 	"github.com/nswasi/nswasi/internal/cli"
 	"github.com/nswasi/nswasi/internal/results"
 	"github.com/nswasi/nswasi/internal/usage"
-
 	"github.com/nswasi/nswasi/wasirun"
 )
 

@@ -9,7 +9,6 @@ import (
 	"github.com/nswasi/nswasi/internal/cli"
 	"github.com/nswasi/nswasi/internal/usage"
 	"github.com/nswasi/nswasi/isolation"
-
 	"github.com/nswasi/nswasi/scenarios"
 )
 

@@ -8,7 +8,6 @@ import (
 
 	"github.com/nswasi/nswasi/internal/cli"
 	"github.com/nswasi/nswasi/isolation"
-
 	"github.com/nswasi/nswasi/runners"
 	"github.com/nswasi/nswasi/scenarios"
 )
