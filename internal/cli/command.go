@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 
 	"github.com/nswasi/nswasi/internal/usage"
@@ -102,8 +103,18 @@ func (c *Command) Check() error {
 	if len(missing) > 0 {
 		return fmt.Errorf("command %q declares no %s", c.Name(), strings.Join(missing, ", "))
 	}
+	// The usage line is written by hand, so it is held to the flag set:
+	// a flag it names must exist.
+	for _, m := range flagMention.FindAllStringSubmatch(c.UsageLine, -1) {
+		if c.Flag.Lookup(m[1]) == nil {
+			return fmt.Errorf("command %q: its usage line names --%s, which it does not define", c.Name(), m[1])
+		}
+	}
 	return nil
 }
+
+// flagMention is a flag named in a usage line.
+var flagMention = regexp.MustCompile(`--([a-z][a-z0-9-]*)`)
 
 // Usage writes the command's help: usage line, description, flags and
 // example, each once.

@@ -16,7 +16,7 @@ func run(context.Context, *Command, []string) error { return nil }
 // Check names every part a declaration lacks, the argument count above
 // all: its zero value must not pass for "no arguments".
 func TestCheck(t *testing.T) {
-	full := Command{UsageLine: "x [--y]", Short: "does x", Example: "nswasi x", Args: NoArgs, Run: run}
+	full := Command{UsageLine: "x DIR", Short: "does x", Example: "nswasi x", Args: NoArgs, Run: run}
 	if err := full.Check(); err != nil {
 		t.Errorf("complete declaration: %v", err)
 	}
@@ -24,6 +24,7 @@ func TestCheck(t *testing.T) {
 		change func(*Command)
 		want   string
 	}{
+		{func(c *Command) { c.UsageLine = "x [--y] [--gone]"; c.Flag.Bool("y", false, "") }, "names --gone"},
 		{func(c *Command) { c.UsageLine = "" }, "usage line"},
 		{func(c *Command) { c.UsageLine = " x" }, "usage line"},
 		{func(c *Command) { c.Short = "" }, "short help"},
