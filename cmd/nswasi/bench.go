@@ -15,7 +15,7 @@ import (
 )
 
 var cmdBench = &cli.Command{
-	UsageLine: "bench [--quick] [--out DIR] [--scenarios LIST] [--runners LIST] [--modes LIST] [--sizes LIST] [--conns LIST] [--reps N] [--duration D] [--engine E] [--wasi-host LIST] [--trace-hostcalls] [--target-ci P%] [--max-reps N] [--pin]",
+	UsageLine: "bench [--quick] [--out DIR] [--scenarios LIST] [--runners LIST] [--modes LIST] [--sizes LIST] [--conns LIST] [--reps N] [--duration D] [--engine E] [--wasi-host LIST] [--trace-hostcalls] [--target-ci P%] [--max-reps N] [--pin] [--poll-timeout D] [--no-peers] [--peer-duration D] [--guest-dir DIR]",
 	Short:     "measure throughput, latency and CPU of every runner in four I/O modes",
 	Example:   "sudo bin/nswasi bench --quick --out /tmp/bench",
 	Args:      cli.NoArgs,
