@@ -1,6 +1,9 @@
-// Package cli parses what users type on nswasi's command line: grants
-// (--listen, --dir, --env), lists and sizes. Each parser refuses bad input
-// with one usage.InputError line, which the CLI turns into exit status 2.
+// Package cli is nswasi's command line: the shape of a command (Command,
+// declared once per command of cmd/nswasi) and the parsers of what users
+// type, on the command line and in experiment files: grants (--listen,
+// --dir, --env), lists, sizes, percentages and shards. Every parser refuses
+// bad input with one usage.InputError line, which the CLI turns into exit
+// status 2.
 package cli
 
 import (
