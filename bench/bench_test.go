@@ -14,7 +14,7 @@ import (
 	"github.com/nswasi/nswasi/bench"
 	"github.com/nswasi/nswasi/internal/results"
 	"github.com/nswasi/nswasi/internal/testenv"
-	"github.com/nswasi/nswasi/sandbox/runners"
+	"github.com/nswasi/nswasi/runners"
 	"github.com/nswasi/nswasi/scenarios"
 	"github.com/nswasi/nswasi/wasirun"
 	"golang.org/x/perf/benchfmt"

@@ -71,17 +71,55 @@ func closeAll(conns []*net.TCPConn) {
 
 // parallel runs fn for each connection and joins the errors.
 func parallel(conns []*net.TCPConn, fn func(i int, c *net.TCPConn) error) error {
-	errs := make([]error, len(conns))
+	return clients(len(conns), func(i int) error { return fn(i, conns[i]) })
+}
+
+// clients runs fn for clients 0 to n-1 at once and joins the errors.
+func clients(n int, fn func(i int) error) error {
+	errs := make([]error, n)
 	var wg sync.WaitGroup
-	for i, c := range conns {
+	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = fn(i, c)
+			errs[i] = fn(i)
 		}()
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// tally is one client's share of a repetition, counted apart from the
+// others so that the hot loop takes no lock.
+type tally struct {
+	hist                        *hdrhistogram.Histogram
+	ops, sent, recv, unanswered int64
+}
+
+// record counts one completed operation that took since t0.
+func (t *tally) record(t0 time.Time) {
+	_ = t.hist.RecordValue(int64(time.Since(t0)))
+	t.ops++
+}
+
+// timedClients runs fn for n clients at once, each with its own tally,
+// and adds every tally to r as its client ends (error or not), so that
+// what finished before an error still counts.
+func (r *clientResult) timedClients(n int, fn func(i int, t *tally) error) error {
+	var mu sync.Mutex
+	return clients(n, func(i int) error {
+		t := &tally{hist: newHist()}
+		defer func() {
+			mu.Lock()
+			defer mu.Unlock()
+			r.Hist.Merge(t.hist)
+			r.Ops += t.ops
+			r.Sent += t.sent
+			r.Received += t.recv
+			r.Unanswered += t.unanswered
+		}()
+		return fn(i, t)
+	})
 }
 
 // streamIn sends the pattern in size chunks for d on each connection,
@@ -169,21 +207,10 @@ func requestResponse(ctx context.Context, addr netip.AddrPort, size, conns int, 
 		return r, err
 	}
 	defer closeAll(cs)
-	var mu sync.Mutex
-	err = parallel(cs, func(i int, c *net.TCPConn) error {
-		h := newHist()
+	err = r.timedClients(len(cs), func(i int, t *tally) error {
+		c := cs[i]
 		req := wire.PatternBuf(size)[i%wire.PatternPeriod:][:size]
 		resp := make([]byte, size)
-		var ops, sent, recv, unanswered int64
-		defer func() {
-			mu.Lock()
-			r.Hist.Merge(h)
-			r.Ops += ops
-			r.Sent += sent
-			r.Received += recv
-			r.Unanswered += unanswered
-			mu.Unlock()
-		}()
 		// The exchange runs on a blocking socket on its own thread, as
 		// sockperf's does, not through Go's netpoller: otherwise every
 		// answer costs the driver an EAGAIN, an epoll wait and a goroutine
@@ -198,19 +225,19 @@ func requestResponse(ctx context.Context, addr netip.AddrPort, size, conns int, 
 		for time.Now().Before(end) && ctx.Err() == nil {
 			t0 := time.Now()
 			if _, err := bc.Write(req); err != nil {
-				return fmt.Errorf("request %d: %w", ops+1, err)
+				return fmt.Errorf("request %d: %w", t.ops+1, err)
 			}
-			sent += int64(size)
+			t.sent += int64(size)
 			if _, err := io.ReadFull(bc, resp); err != nil {
-				unanswered++
-				return fmt.Errorf("answer to request %d: %w", ops+1, err)
+				t.unanswered++
+				return fmt.Errorf("answer to request %d: %w", t.ops+1, err)
 			}
-			_ = h.RecordValue(int64(time.Since(t0)))
-			recv += int64(size)
+			_ = t.hist.RecordValue(int64(time.Since(t0)))
+			t.recv += int64(size)
 			if !bytes.Equal(resp, req) {
-				return fmt.Errorf("answer to request %d differs from the request", ops+1)
+				return fmt.Errorf("answer to request %d differs from the request", t.ops+1)
 			}
-			ops++
+			t.ops++
 		}
 		// FIN at once: under wasip1 a guest blocked on this connection
 		// stops every other one until it sees EOF.
@@ -297,57 +324,38 @@ func connChurn(ctx context.Context, addr netip.AddrPort, size, conns int, d time
 	r := clientResult{Hist: newHist()}
 	start := time.Now()
 	end := start.Add(d)
-	var mu sync.Mutex
-	errs := make([]error, conns)
-	var wg sync.WaitGroup
-	for i := range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			h := newHist()
-			req := wire.PatternBuf(size)[:size]
-			req[0] = 'c'
-			resp := make([]byte, size)
-			var ops int64
-			defer func() {
-				mu.Lock()
-				r.Hist.Merge(h)
-				r.Ops += ops
-				r.Sent += ops * int64(size)
-				r.Received += ops * int64(size)
-				mu.Unlock()
-			}()
-			for time.Now().Before(end) && ctx.Err() == nil {
-				t0 := time.Now()
-				c, err := dial(ctx, addr)
-				if err != nil {
-					errs[i] = fmt.Errorf("connection %d: %w", ops+1, err)
-					return
-				}
-				_ = c.SetDeadline(end.Add(grace))
-				_, err = c.Write(req)
-				if err == nil {
-					_, err = io.ReadFull(c, resp)
-				}
-				if err == nil && !bytes.Equal(resp, req) {
-					err = errors.New("answer differs from the request")
-				}
-				if err == nil {
-					_, err = io.Copy(io.Discard, c) // the guest closes
-				}
-				c.Close()
-				if err != nil {
-					errs[i] = fmt.Errorf("connection %d: %w", ops+1, err)
-					return
-				}
-				_ = h.RecordValue(int64(time.Since(t0)))
-				ops++
+	err := r.timedClients(conns, func(_ int, t *tally) error {
+		req := wire.PatternBuf(size)[:size]
+		req[0] = 'c'
+		resp := make([]byte, size)
+		for time.Now().Before(end) && ctx.Err() == nil {
+			t0 := time.Now()
+			c, err := dial(ctx, addr)
+			if err != nil {
+				return fmt.Errorf("connection %d: %w", t.ops+1, err)
 			}
-		}()
-	}
-	wg.Wait()
+			_ = c.SetDeadline(end.Add(grace))
+			_, err = c.Write(req)
+			if err == nil {
+				_, err = io.ReadFull(c, resp)
+			}
+			if err == nil && !bytes.Equal(resp, req) {
+				err = errors.New("answer differs from the request")
+			}
+			if err == nil {
+				_, err = io.Copy(io.Discard, c) // the guest closes
+			}
+			c.Close()
+			if err != nil {
+				return fmt.Errorf("connection %d: %w", t.ops+1, err)
+			}
+			t.record(t0)
+			t.sent += int64(size)
+			t.recv += int64(size)
+		}
+		return nil
+	})
 	r.Elapsed = time.Since(start)
-	err := errors.Join(errs...)
 	// The end marker goes even after an error, so that the guest answers.
 	c, derr := dial(ctx, addr)
 	if derr != nil {
@@ -399,62 +407,41 @@ func httpLoad(ctx context.Context, addr netip.AddrPort, size, conns int, d time.
 	want := wire.PatternBuf(size)[:size]
 	start := time.Now()
 	end := start.Add(d)
-	var mu sync.Mutex
-	errs := make([]error, conns)
-	var wg sync.WaitGroup
-	for i := range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			// One transport, so one keep-alive connection, per client: it
-			// is closed as soon as this client is done, since under wasip1
-			// a guest blocked on it stops every other connection.
-			tr := &http.Transport{
-				MaxConnsPerHost:    1,
-				DisableCompression: true,
-				Proxy:              nil, // never a proxy from the environment
+	err := r.timedClients(conns, func(_ int, t *tally) error {
+		// One transport, so one keep-alive connection, per client: it
+		// is closed as soon as this client is done, since under wasip1
+		// a guest blocked on it stops every other connection.
+		tr := &http.Transport{
+			MaxConnsPerHost:    1,
+			DisableCompression: true,
+			Proxy:              nil, // never a proxy from the environment
+		}
+		defer tr.CloseIdleConnections()
+		client := &http.Client{Transport: tr, Timeout: d + grace}
+		for time.Now().Before(end) && ctx.Err() == nil {
+			t0 := time.Now()
+			resp, err := client.Get(url)
+			if err != nil {
+				return fmt.Errorf("request %d: %w", t.ops+1, err)
 			}
-			defer tr.CloseIdleConnections()
-			client := &http.Client{Transport: tr, Timeout: d + grace}
-			h := newHist()
-			var ops int64
-			defer func() {
-				mu.Lock()
-				r.Hist.Merge(h)
-				r.Ops += ops
-				r.Received += ops * int64(size)
-				mu.Unlock()
-			}()
-			for time.Now().Before(end) && ctx.Err() == nil {
-				t0 := time.Now()
-				resp, err := client.Get(url)
-				if err != nil {
-					errs[i] = fmt.Errorf("request %d: %w", ops+1, err)
-					return
-				}
-				body, err := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				switch {
-				case err != nil:
-					errs[i] = fmt.Errorf("body %d: %w", ops+1, err)
-				case resp.StatusCode != http.StatusOK:
-					errs[i] = fmt.Errorf("request %d: %s", ops+1, resp.Status)
-				case len(body) != size:
-					errs[i] = fmt.Errorf("body %d: %d bytes, want %d", ops+1, len(body), size)
-				case verify && !bytes.Equal(body, want):
-					errs[i] = fmt.Errorf("body %d differs from the pattern", ops+1)
-				}
-				if errs[i] != nil {
-					return
-				}
-				_ = h.RecordValue(int64(time.Since(t0)))
-				ops++
+			body, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			switch {
+			case err != nil:
+				return fmt.Errorf("body %d: %w", t.ops+1, err)
+			case resp.StatusCode != http.StatusOK:
+				return fmt.Errorf("request %d: %s", t.ops+1, resp.Status)
+			case len(body) != size:
+				return fmt.Errorf("body %d: %d bytes, want %d", t.ops+1, len(body), size)
+			case verify && !bytes.Equal(body, want):
+				return fmt.Errorf("body %d differs from the pattern", t.ops+1)
 			}
-		}()
-	}
-	wg.Wait()
+			t.record(t0)
+			t.recv += int64(size)
+		}
+		return nil
+	})
 	r.Elapsed = time.Since(start)
-	err := errors.Join(errs...)
 	if eerr := httpEnd(ctx, addr); eerr != nil {
 		err = errors.Join(err, eerr)
 	}

@@ -14,14 +14,14 @@ package bench
 import (
 	"fmt"
 	"github.com/nswasi/nswasi/internal/results"
+	"github.com/nswasi/nswasi/internal/usage"
 	"golang.org/x/sys/unix"
 	"io"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/nswasi/nswasi/sandbox"
-	"github.com/nswasi/nswasi/sandbox/runners"
+	"github.com/nswasi/nswasi/runners"
 	"github.com/nswasi/nswasi/scenarios"
 	"github.com/nswasi/nswasi/wasirun"
 )
@@ -146,21 +146,21 @@ func (o *Options) Defaults() {
 	}
 }
 
-// Validate reports bad options as sandbox.BadInput.
+// Validate reports bad options as usage.BadInput.
 func (o *Options) Validate() error {
 	for _, s := range o.Scenarios {
 		if !slices.Contains(Scenarios, s) {
-			return sandbox.BadInput("unknown scenario %q (scenarios: %s)", s, strings.Join(Scenarios, ", "))
+			return usage.BadInput("unknown scenario %q (scenarios: %s)", s, strings.Join(Scenarios, ", "))
 		}
 	}
 	for _, m := range append(slices.Clone(o.Modes), o.TraceModes...) {
 		if !slices.Contains(Modes, m) {
-			return sandbox.BadInput("unknown mode %q (modes: %s)", m, strings.Join(Modes, ", "))
+			return usage.BadInput("unknown mode %q (modes: %s)", m, strings.Join(Modes, ", "))
 		}
 	}
 	for _, r := range o.Runners {
 		if _, ok := runners.Lookup(r); !ok {
-			return sandbox.BadInput("unknown runner %q (runners: %s)", r, strings.Join(runners.Names(), ", "))
+			return usage.BadInput("unknown runner %q (runners: %s)", r, strings.Join(runners.Names(), ", "))
 		}
 	}
 	for _, h := range o.WASIHosts {
@@ -169,35 +169,35 @@ func (o *Options) Validate() error {
 		}
 	}
 	if !slices.Contains(wasirun.Engines, o.Engine) {
-		return sandbox.BadInput("engine %q: want %s", o.Engine, strings.Join(wasirun.Engines, " or "))
+		return usage.BadInput("engine %q: want %s", o.Engine, strings.Join(wasirun.Engines, " or "))
 	}
 	for _, s := range o.Sizes {
 		if s < 1 || s > 64<<20 {
-			return sandbox.BadInput("size %d: want 1 B to 64 MiB", s)
+			return usage.BadInput("size %d: want 1 B to 64 MiB", s)
 		}
 	}
 	for _, c := range o.Conns {
 		if c < 1 || c > 1024 {
-			return sandbox.BadInput("conns %d: want 1 to 1024", c)
+			return usage.BadInput("conns %d: want 1 to 1024", c)
 		}
 	}
 	if o.Reps < 1 || o.Reps > 1000 {
-		return sandbox.BadInput("reps %d: want 1 to 1000", o.Reps)
+		return usage.BadInput("reps %d: want 1 to 1000", o.Reps)
 	}
 	if o.Duration < 10*time.Millisecond || o.Duration > time.Hour {
-		return sandbox.BadInput("duration %s: want 10ms to 1h", o.Duration)
+		return usage.BadInput("duration %s: want 10ms to 1h", o.Duration)
 	}
 	if o.PeerDuration < time.Second || o.PeerDuration%time.Second != 0 || o.PeerOmit%time.Second != 0 || o.PeerOmit < 0 {
-		return sandbox.BadInput("peer duration %s, omit %s: want whole seconds (iperf3 and sockperf take seconds), duration at least 1s", o.PeerDuration, o.PeerOmit)
+		return usage.BadInput("peer duration %s, omit %s: want whole seconds (iperf3 and sockperf take seconds), duration at least 1s", o.PeerDuration, o.PeerOmit)
 	}
 	if o.TargetCI < 0 || o.TargetCI >= 1 || o.TargetCI > 0 && o.MaxReps < o.Reps {
-		return sandbox.BadInput("target CI %g with at most %d repetitions: want a fraction between 0 and 1 (e.g. 5%%) and a cap of at least --reps", o.TargetCI, o.MaxReps)
+		return usage.BadInput("target CI %g with at most %d repetitions: want a fraction between 0 and 1 (e.g. 5%%) and a cap of at least --reps", o.TargetCI, o.MaxReps)
 	}
 	if o.Shards < 0 || o.Shards > 1 && (o.Shard < 1 || o.Shard > o.Shards) {
-		return sandbox.BadInput("shard %d/%d: want I/N with 1 ≤ I ≤ N", o.Shard, o.Shards)
+		return usage.BadInput("shard %d/%d: want I/N with 1 ≤ I ≤ N", o.Shard, o.Shards)
 	}
 	if o.OutDir == "" {
-		return sandbox.BadInput("no output directory")
+		return usage.BadInput("no output directory")
 	}
 	return nil
 }

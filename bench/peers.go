@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os/exec"
 	"regexp"
 	"runtime"
@@ -20,8 +19,8 @@ import (
 
 	"github.com/nswasi/nswasi/internal/results"
 	"github.com/nswasi/nswasi/nsrun"
+	"github.com/nswasi/nswasi/runners"
 	"github.com/nswasi/nswasi/sandbox"
-	"github.com/nswasi/nswasi/sandbox/runners"
 )
 
 // peerSize is the write size of both sides of the iperf3 comparison:
@@ -462,7 +461,7 @@ func (b *lockedBuffer) String() string {
 // listens (it says so on stdout; --forceflush, as a pipe would buffer it), runs one client test of secs seconds after omit seconds of
 // slow start left out, and returns the receiver's bytes per second.
 func iperfOnce(ctx context.Context, bin, host string, secs, omit int, spawn func(func()) error) (float64, string, error) {
-	port, err := freePort()
+	port, err := sandbox.FreePort()
 	if err != nil {
 		return 0, "", err
 	}
@@ -542,7 +541,7 @@ func parseIperf(out []byte, runErr error) (bps float64, refused bool, err error)
 // --full-rtt makes sockperf report the round trip, as nswasi's rr does;
 // by default it reports half of it as "latency".
 func sockperfOnce(ctx context.Context, bin, host string, secs int, spawn func(func()) error) (float64, string, error) {
-	port, err := freePort()
+	port, err := sandbox.FreePort()
 	if err != nil {
 		return 0, "", err
 	}
@@ -591,15 +590,6 @@ func lastLines(s string, n int) string {
 		l = l[len(l)-n:]
 	}
 	return strings.Join(l, "; ")
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 func firstLine(s string) string {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nswasi/nswasi/internal/results"
+	"github.com/nswasi/nswasi/sandbox"
 )
 
 // What iperf3 3.12 prints, with exit status 0, when -J is given and
@@ -51,7 +52,7 @@ func needTool(t *testing.T, tool string) string {
 // JSON) was never retried. Here the server starts well after the client.
 func TestIperfClientWaitsForLateServer(t *testing.T) {
 	bin := needTool(t, "iperf3")
-	port, err := freePort()
+	port, err := sandbox.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}

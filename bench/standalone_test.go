@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nswasi/nswasi/runners"
 	"github.com/nswasi/nswasi/sandbox"
-	"github.com/nswasi/nswasi/sandbox/runners"
 	"github.com/nswasi/nswasi/wasirun"
 )
 

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/nswasi/nswasi/internal/results"
+	"github.com/nswasi/nswasi/internal/usage"
 	"github.com/nswasi/nswasi/internal/wasmtest"
-	"github.com/nswasi/nswasi/sandbox"
 	"github.com/nswasi/nswasi/wasirun"
 )
 
@@ -184,7 +184,7 @@ func TestLoadSuite(t *testing.T) {
 		"bad manifest": {"a.wasm": mod, "manifest.json": []byte(`[`)},
 	} {
 		_, err := LoadSuite(writeSuite(t, files))
-		if !sandbox.IsBadInput(err) {
+		if !usage.IsBadInput(err) {
 			t.Errorf("%s: err %v, want bad input", name, err)
 		}
 	}
@@ -212,7 +212,7 @@ func TestDiscover(t *testing.T) {
 		t.Errorf("Discover(c, c/) = %q, %v; want one suite", got, err)
 	}
 	for _, bad := range []string{filepath.Join(top, "empty"), filepath.Join(top, "LICENSE"), filepath.Join(top, "nope")} {
-		if _, err := Discover([]string{bad}); !sandbox.IsBadInput(err) {
+		if _, err := Discover([]string{bad}); !usage.IsBadInput(err) {
 			t.Errorf("Discover(%s): %v, want bad input", bad, err)
 		}
 	}
@@ -333,7 +333,7 @@ action = "skip"
 	} {
 		p := filepath.Join(dir, name+".toml")
 		os.WriteFile(p, []byte(text), 0o644)
-		if _, err := LoadExpectations(p); !sandbox.IsBadInput(err) {
+		if _, err := LoadExpectations(p); !usage.IsBadInput(err) {
 			t.Errorf("%s: %v, want bad input", name, err)
 		}
 	}
@@ -533,7 +533,7 @@ func TestRunBadInput(t *testing.T) {
 		"unknown host": {Suites: []*Suite{suite}, Hosts: []string{"wasmtime"}},
 		"engine":       {Suites: []*Suite{suite}, Hosts: []string{"wazero"}, Runner: wasirun.Host{Engine: "jit"}},
 	} {
-		if _, err := Run(context.Background(), cfg); !sandbox.IsBadInput(err) {
+		if _, err := Run(context.Background(), cfg); !usage.IsBadInput(err) {
 			t.Errorf("%s: %v, want bad input", name, err)
 		}
 	}

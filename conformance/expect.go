@@ -8,7 +8,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 	"github.com/nswasi/nswasi/internal/results"
-	"github.com/nswasi/nswasi/sandbox"
+	"github.com/nswasi/nswasi/internal/usage"
 )
 
 // ExpectationsFile is the name of the list of tests that wazero's
@@ -43,19 +43,19 @@ func LoadExpectations(path string) (*Expectations, error) {
 	}
 	md, err := toml.DecodeFile(path, &f)
 	if err != nil {
-		return nil, sandbox.BadInput("expectations %s: %v", path, err)
+		return nil, usage.BadInput("expectations %s: %v", path, err)
 	}
 	if und := md.Undecoded(); len(und) > 0 {
-		return nil, sandbox.BadInput("expectations %s: unknown key %s", path, und[0])
+		return nil, usage.BadInput("expectations %s: unknown key %s", path, und[0])
 	}
 	if f.Version != 1 {
-		return nil, sandbox.BadInput("expectations %s: version %d, this nswasi reads version 1", path, f.Version)
+		return nil, usage.BadInput("expectations %s: version %d, this nswasi reads version 1", path, f.Version)
 	}
 	e := &Expectations{Path: path}
 	for _, s := range f.Suite {
 		for _, t := range s.Test {
 			if t.Action != "skip" {
-				return nil, sandbox.BadInput("expectations %s: %s/%s: action %q, want skip", path, s.Name, t.Name, t.Action)
+				return nil, usage.BadInput("expectations %s: %s/%s: action %q, want skip", path, s.Name, t.Name, t.Action)
 			}
 			e.Tests = append(e.Tests, SuiteTest{s.Name, t.Name})
 		}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/nswasi/nswasi/internal/results"
+	"github.com/nswasi/nswasi/internal/usage"
 	"github.com/nswasi/nswasi/sandbox"
 	"github.com/nswasi/nswasi/wasirun"
 )
@@ -61,7 +62,7 @@ type Config struct {
 // and the error.
 func Run(ctx context.Context, cfg Config) (*results.Conformance, error) {
 	if len(cfg.Hosts) == 0 {
-		return nil, sandbox.BadInput("no WASI host to run the tests under")
+		return nil, usage.BadInput("no WASI host to run the tests under")
 	}
 	for _, h := range cfg.Hosts {
 		if _, err := wasirun.CheckWASIHost(h); err != nil {
@@ -69,7 +70,7 @@ func Run(ctx context.Context, cfg Config) (*results.Conformance, error) {
 		}
 	}
 	if e := cfg.Runner.Engine; e != "" && !slices.Contains(wasirun.Engines, e) {
-		return nil, sandbox.BadInput("engine %q: want %s", e, strings.Join(wasirun.Engines, " or "))
+		return nil, usage.BadInput("engine %q: want %s", e, strings.Join(wasirun.Engines, " or "))
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
@@ -77,7 +78,7 @@ func Run(ctx context.Context, cfg Config) (*results.Conformance, error) {
 	jobs := max(cfg.Jobs, 1)
 	if cfg.Out != "" {
 		if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
-			return nil, sandbox.BadInput("--out %s: %v", cfg.Out, unwrapPath(err))
+			return nil, usage.BadInput("--out %s: %v", cfg.Out, unwrapPath(err))
 		}
 	}
 	tmp, err := os.MkdirTemp("", "nswasi-conformance-")

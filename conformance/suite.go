@@ -19,7 +19,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/nswasi/nswasi/sandbox"
+	"github.com/nswasi/nswasi/internal/usage"
 )
 
 // Suite is one folder of tests.
@@ -133,7 +133,7 @@ func LoadSuite(dir string) (*Suite, error) {
 		return nil, err
 	}
 	if len(wasms) == 0 {
-		return nil, sandbox.BadInput("%s: no *.wasm tests", dir)
+		return nil, usage.BadInput("%s: no *.wasm tests", dir)
 	}
 	sort.Strings(wasms)
 	s := &Suite{Name: dir, Dir: dir}
@@ -142,13 +142,13 @@ func LoadSuite(dir string) (*Suite, error) {
 			Name string `json:"name"`
 		}
 		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, sandbox.BadInput("%s: %v", filepath.Join(dir, "manifest.json"), err)
+			return nil, usage.BadInput("%s: %v", filepath.Join(dir, "manifest.json"), err)
 		}
 		if m.Name != "" {
 			s.Name = m.Name
 		}
 	} else if !os.IsNotExist(err) {
-		return nil, sandbox.BadInput("%s", err)
+		return nil, usage.BadInput("%s", err)
 	}
 	for _, w := range wasms {
 		t := Test{Name: strings.TrimSuffix(filepath.Base(w), ".wasm"), Wasm: w}
@@ -157,15 +157,15 @@ func LoadSuite(dir string) (*Suite, error) {
 		switch {
 		case err == nil:
 			if t.TestConfig, err = ParseConfig(b); err != nil {
-				return nil, sandbox.BadInput("%s: %v", jsonPath, err)
+				return nil, usage.BadInput("%s: %v", jsonPath, err)
 			}
 		case !os.IsNotExist(err):
-			return nil, sandbox.BadInput("%s", err)
+			return nil, usage.BadInput("%s", err)
 		}
 		for _, p := range t.Preopens() {
 			st, err := os.Stat(filepath.Join(dir, p.Name))
 			if err != nil || !st.IsDir() {
-				return nil, sandbox.BadInput("%s: %q is not a folder beside the test", jsonPath, p.Name)
+				return nil, usage.BadInput("%s: %q is not a folder beside the test", jsonPath, p.Name)
 			}
 		}
 		s.Tests = append(s.Tests, t)
@@ -189,10 +189,10 @@ func Discover(dirs []string) ([]string, error) {
 	for _, d := range dirs {
 		st, err := os.Stat(d)
 		if err != nil {
-			return nil, sandbox.BadInput("%s: %v", d, unwrapPath(err))
+			return nil, usage.BadInput("%s: %v", d, unwrapPath(err))
 		}
 		if !st.IsDir() {
-			return nil, sandbox.BadInput("%s: not a folder", d)
+			return nil, usage.BadInput("%s: not a folder", d)
 		}
 		if hasWasm(d) {
 			add(d)
@@ -200,7 +200,7 @@ func Discover(dirs []string) ([]string, error) {
 		}
 		entries, err := os.ReadDir(d)
 		if err != nil {
-			return nil, sandbox.BadInput("%s: %v", d, unwrapPath(err))
+			return nil, usage.BadInput("%s: %v", d, unwrapPath(err))
 		}
 		n := 0
 		for _, e := range entries {
@@ -211,7 +211,7 @@ func Discover(dirs []string) ([]string, error) {
 			}
 		}
 		if n == 0 {
-			return nil, sandbox.BadInput("%s: no *.wasm tests in it or in its subfolders", d)
+			return nil, usage.BadInput("%s: no *.wasm tests in it or in its subfolders", d)
 		}
 	}
 	return suites, nil

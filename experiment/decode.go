@@ -7,8 +7,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nswasi/nswasi/sandbox"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/nswasi/nswasi/internal/cli"
+	"github.com/nswasi/nswasi/internal/usage"
 )
 
 // scalar is implemented by the unit-bearing types (Size, Duration, …),
@@ -24,7 +26,7 @@ func (d decoder) errorf(n *yaml.Node, path, format string, args ...any) error {
 	if path == "" {
 		path = "(top level)"
 	}
-	return sandbox.BadInput("%s:%d: %s: %s", d.file, n.Line, path, fmt.Sprintf(format, args...))
+	return usage.BadInput("%s:%d: %s: %s", d.file, n.Line, path, fmt.Sprintf(format, args...))
 }
 
 func (d decoder) decode(n *yaml.Node, out any, path string) error {
@@ -181,11 +183,9 @@ func lineOf(root *yaml.Node, path string) int {
 type Size int
 
 func (s *Size) parse(v string) error {
-	n, err := parseUnits(v, map[string]float64{
-		"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10, "m": 1 << 20, "mb": 1 << 20, "mib": 1 << 20,
-	})
-	if err != nil || n != float64(int64(n)) {
-		return fmt.Errorf("%q: want a byte size such as 4096, 64KiB or 1MiB", v)
+	n, err := cli.ParseSize(v) // the grammar of --sizes, so a size reads the same in both
+	if err != nil {
+		return err
 	}
 	*s = Size(n)
 	return nil
@@ -213,7 +213,7 @@ func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(),
 type Rate int64
 
 func (r *Rate) parse(v string) error {
-	n, err := parseUnits(v, map[string]float64{"bit": 1, "kbit": 1e3, "mbit": 1e6, "gbit": 1e9})
+	n, err := cli.ParseQuantity(v, map[string]float64{"bit": 1, "kbit": 1e3, "mbit": 1e6, "gbit": 1e9})
 	if err != nil || n < 8 {
 		return fmt.Errorf("%q: want a rate such as 100mbit or 1gbit", v)
 	}
@@ -239,22 +239,4 @@ func (p *Percent) parse(v string) error {
 // MarshalYAML writes a Percent with its sign.
 func (p Percent) MarshalYAML() (any, error) {
 	return strconv.FormatFloat(float64(p), 'g', -1, 64) + "%", nil
-}
-
-func parseUnits(v string, units map[string]float64) (float64, error) {
-	s := strings.ToLower(strings.TrimSpace(v))
-	i := strings.IndexFunc(s, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
-	num, unit := s, ""
-	if i >= 0 {
-		num, unit = s[:i], strings.TrimSpace(s[i:])
-	}
-	mult, ok := units[unit]
-	if !ok || num == "" {
-		return 0, fmt.Errorf("bad unit")
-	}
-	x, err := strconv.ParseFloat(num, 64)
-	if err != nil || x < 0 {
-		return 0, fmt.Errorf("bad number")
-	}
-	return x * mult, nil
 }

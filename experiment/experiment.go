@@ -5,7 +5,7 @@
 //
 // Everything is checked before anything runs: an unknown key, a wrong type
 // or an impossible value is refused with the file, line and field, as a
-// sandbox.InputError.
+// usage.InputError.
 package experiment
 
 import (
@@ -13,8 +13,9 @@ import (
 	"os"
 	"time"
 
-	"github.com/nswasi/nswasi/sandbox"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/nswasi/nswasi/internal/usage"
 )
 
 // Experiment is one experiment file.
@@ -107,7 +108,7 @@ type Catalogue struct {
 func Load(path string, cat Catalogue) (*Experiment, []byte, error) {
 	src, err := os.ReadFile(path)
 	if err != nil {
-		return nil, nil, sandbox.BadInput("experiment %s: %v", path, unwrapPath(err))
+		return nil, nil, usage.BadInput("experiment %s: %v", path, unwrapPath(err))
 	}
 	e, err := Parse(path, src, cat)
 	return e, src, err
@@ -117,10 +118,10 @@ func Load(path string, cat Catalogue) (*Experiment, []byte, error) {
 func Parse(name string, src []byte, cat Catalogue) (*Experiment, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(src, &root); err != nil {
-		return nil, sandbox.BadInput("%s: %v", name, err)
+		return nil, usage.BadInput("%s: %v", name, err)
 	}
 	if root.Kind == 0 || len(root.Content) == 0 {
-		return nil, sandbox.BadInput("%s: empty experiment file", name)
+		return nil, usage.BadInput("%s: empty experiment file", name)
 	}
 	var e Experiment
 	d := decoder{file: name}
@@ -144,10 +145,10 @@ const (
 func (e *Experiment) resolve(file string, root *yaml.Node, cat Catalogue) error {
 	at := func(path string) string { return fmt.Sprintf("%s:%d", file, lineOf(root, path)) }
 	bad := func(path, format string, args ...any) error {
-		return sandbox.BadInput("%s: %s: %s", at(path), path, fmt.Sprintf(format, args...))
+		return usage.BadInput("%s: %s: %s", at(path), path, fmt.Sprintf(format, args...))
 	}
 	if e.Isolation == nil && e.Bench == nil {
-		return sandbox.BadInput("%s: the experiment has neither isolation nor bench: nothing to run", file)
+		return usage.BadInput("%s: the experiment has neither isolation nor bench: nothing to run", file)
 	}
 	if err := checkNames(e.WASIHosts, cat.WASIHosts, "wasi_hosts", "WASI host", bad); err != nil {
 		return err

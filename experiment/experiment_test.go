@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nswasi/nswasi/sandbox"
+	"github.com/nswasi/nswasi/internal/usage"
 )
 
 var cat = Catalogue{
@@ -113,7 +113,7 @@ func TestBadFiles(t *testing.T) {
 			t.Errorf("%q: accepted, want refusal %q", c.body, c.want)
 			continue
 		}
-		if !sandbox.IsBadInput(err) || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
+		if !usage.IsBadInput(err) || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
 			t.Errorf("%q:\n  got  %v\n  want one bad-input line containing %q", c.body, err, c.want)
 		}
 	}
@@ -121,7 +121,7 @@ func TestBadFiles(t *testing.T) {
 
 func TestMissingFile(t *testing.T) {
 	_, _, err := Load(filepath.Join(t.TempDir(), "nope.yaml"), cat)
-	if err == nil || !sandbox.IsBadInput(err) || !strings.Contains(err.Error(), "no such file") {
+	if err == nil || !usage.IsBadInput(err) || !strings.Contains(err.Error(), "no such file") {
 		t.Fatalf("error %v", err)
 	}
 }
@@ -139,7 +139,7 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, src []byte) {
 		e, err := Parse("f.yaml", src, cat)
 		if err != nil {
-			if !sandbox.IsBadInput(err) {
+			if !usage.IsBadInput(err) {
 				t.Fatalf("error is not bad input: %v", err)
 			}
 			return

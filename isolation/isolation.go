@@ -30,9 +30,10 @@ import (
 	"time"
 
 	"github.com/nswasi/nswasi/internal/results"
+	"github.com/nswasi/nswasi/internal/usage"
 	"github.com/nswasi/nswasi/nsrun"
+	"github.com/nswasi/nswasi/runners"
 	"github.com/nswasi/nswasi/sandbox"
-	"github.com/nswasi/nswasi/sandbox/runners"
 	"github.com/nswasi/nswasi/scenarios"
 	"github.com/nswasi/nswasi/wasirun"
 )
@@ -107,7 +108,7 @@ func parseList(s string, all []string, what string) ([]string, error) {
 			found = found || a == n
 		}
 		if !found {
-			return nil, sandbox.BadInput("unknown %s %q (%ss: %s)", what, n, what, strings.Join(all, ", "))
+			return nil, usage.BadInput("unknown %s %q (%ss: %s)", what, n, what, strings.Join(all, ", "))
 		}
 		out = append(out, n)
 	}
@@ -142,7 +143,7 @@ func Run(ctx context.Context, cfg Config) (*results.Isolation, error) {
 	for _, n := range cfg.Probes {
 		p := lookup(n)
 		if p == nil {
-			return nil, sandbox.BadInput("unknown probe %q (probes: %s)", n, strings.Join(ProbeNames(), ", "))
+			return nil, usage.BadInput("unknown probe %q (probes: %s)", n, strings.Join(ProbeNames(), ", "))
 		}
 		probes = append(probes, p)
 	}
@@ -252,11 +253,35 @@ func (s *suite) runner(name, wasiHost string) (sandbox.Runner, error) {
 
 // hostsOf lists the WASI hosts a runner runs under: every one chosen for
 // a WASI runner, none ("") for a native one.
-func (s *suite) hostsOf(runner string) []string {
+func (s *suite) hostsOf(runner string) []string { return s.cfg.hostsOf(runner) }
+
+// hostsOf lists the columns of runner: one per WASI host for a WASI
+// runner, one ("") otherwise.
+func (c Config) hostsOf(runner string) []string {
 	if info, _ := runners.Lookup(runner); info.Wasm {
-		return s.cfg.WASIHosts
+		if len(c.WASIHosts) == 0 {
+			return []string{c.Runner.Wasi.WASIHost}
+		}
+		return c.WASIHosts
 	}
 	return []string{""}
+}
+
+// Steps is the number of progress lines a Run with c writes: one per
+// cell, every probe under every runner's columns.
+func (c Config) Steps() int {
+	rs, ps := c.Runners, c.Probes
+	if len(rs) == 0 {
+		rs = Runners
+	}
+	if len(ps) == 0 {
+		ps = ProbeNames()
+	}
+	columns := 0
+	for _, r := range rs {
+		columns += len(c.hostsOf(r))
+	}
+	return len(ps) * columns
 }
 
 func isWasi(runner string) bool  { return strings.HasPrefix(runner, "wasi") }

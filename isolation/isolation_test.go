@@ -12,7 +12,7 @@ import (
 
 	"github.com/nswasi/nswasi/internal/results"
 	"github.com/nswasi/nswasi/internal/testenv"
-	"github.com/nswasi/nswasi/sandbox/runners"
+	"github.com/nswasi/nswasi/runners"
 	"github.com/nswasi/nswasi/scenarios"
 	"github.com/nswasi/nswasi/wasirun"
 )
@@ -117,6 +117,10 @@ func TestMatrix(t *testing.T) {
 	base := baseline(t)
 	if len(base) != len(catalogue)*len(Runners) {
 		t.Fatalf("%d cells, want %d", len(base), len(catalogue)*len(Runners))
+	}
+	// The progress total of nswasi run comes from Steps: one line per cell.
+	if n := config(t).Steps(); len(baselineISO.Cells) != n {
+		t.Errorf("%d cells written, Steps says %d", len(baselineISO.Cells), n)
 	}
 	for _, p := range []string{"accept-granted", "read-granted"} {
 		for _, r := range Runners {

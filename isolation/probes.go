@@ -436,7 +436,7 @@ func armDNS(c *cell) (*armed, error) {
 }
 
 func armListen(c *cell) (*armed, error) {
-	port, err := freePort()
+	port, err := sandbox.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -498,17 +498,6 @@ func dialToken(ap netip.AddrPort) (string, error) {
 		return "", fmt.Errorf("connected, but no token: %v", err)
 	}
 	return line, nil
-}
-
-// freePort finds a TCP port free on the host's loopback; the guest listens
-// on it in its own network, where it is as likely to be free.
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 func armInterfaces(c *cell) (*armed, error) {

@@ -77,25 +77,13 @@ func Table(iso *results.Isolation) string {
 		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
 	tw.Flush()
-	mism, unrun := counts(iso)
-	fmt.Fprintf(&b, "\n%d cells, %d mismatches (marked !), %d without a verdict (-)", len(iso.Cells), mism, unrun)
+	n := iso.Counts()
+	fmt.Fprintf(&b, "\n%d cells, %d mismatches (marked !), %d without a verdict (-)", n.Cells, n.Mismatches, n.NotRun)
 	if iso.Partial {
 		b.WriteString("; PARTIAL: the run was interrupted")
 	}
 	b.WriteString("\n")
 	return b.String()
-}
-
-func counts(iso *results.Isolation) (mismatches, unrun int) {
-	for _, c := range iso.Cells {
-		if c.Mismatch {
-			mismatches++
-		}
-		if c.Observed == "" {
-			unrun++
-		}
-	}
-	return
 }
 
 // Markdown is isolation.md: the matrix, then every mismatch and every cell
@@ -128,7 +116,8 @@ func Markdown(iso *results.Isolation) string {
 		}
 		fmt.Fprintf(&b, "| %s |\n", strings.Join(row, " | "))
 	}
-	mism, unrun := counts(iso)
+	n := iso.Counts()
+	mism, unrun := n.Mismatches, n.NotRun
 	fmt.Fprintf(&b, "\n## Mismatches (%d)\n\n", mism)
 	if mism == 0 {
 		b.WriteString("None: every cell that ran behaved as its sandbox promises.\n")

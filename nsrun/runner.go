@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 
+	"github.com/nswasi/nswasi/internal/usage"
 	"github.com/nswasi/nswasi/sandbox"
 	"golang.org/x/sys/unix"
 )
@@ -96,10 +97,10 @@ func checkNative(spec sandbox.Spec) (sandbox.Spec, error) {
 		return spec, err
 	}
 	if wasm {
-		return spec, sandbox.BadInput("artifact %s is a WebAssembly module: use the wasi or wasi+netns runner", spec.Artifact)
+		return spec, usage.BadInput("artifact %s is a WebAssembly module: use the wasi or wasi+netns runner", spec.Artifact)
 	}
 	if err := unix.Access(spec.Artifact, unix.X_OK); err != nil {
-		return spec, sandbox.BadInput("artifact %s: not executable", spec.Artifact)
+		return spec, usage.BadInput("artifact %s: not executable", spec.Artifact)
 	}
 	return spec.Abs()
 }
@@ -118,7 +119,7 @@ func openListeners(ls []sandbox.Listen, def netip.Addr) ([]*os.File, []netip.Add
 		if err != nil {
 			closeAll(files)
 			if errors.Is(err, unix.EADDRINUSE) || errors.Is(err, unix.EADDRNOTAVAIL) {
-				return nil, nil, &sandbox.InputError{Err: err}
+				return nil, nil, &usage.InputError{Err: err}
 			}
 			return nil, nil, err
 		}

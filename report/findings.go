@@ -48,7 +48,8 @@ func findings(d *Data) []string {
 				mism = append(mism, fmt.Sprintf("%s under %s (expected %s, observed %s)", c.Probe, c.Label(), c.Expected, c.Observed))
 			}
 		}
-		ran, notRun := cellCounts(s.Isolation)
+		n := s.Isolation.Counts()
+		ran, notRun := n.Ran, n.NotRun
 		switch {
 		case ran == 0 && notRun == 0:
 			out = append(out, fmt.Sprintf("%sIsolation: the file records no cell.", pre))
@@ -103,17 +104,6 @@ func connsName(n int) string {
 
 // cellCounts counts an isolation file's cells that ran (have an observed
 // verdict) and those that could not run.
-func cellCounts(iso *results.Isolation) (ran, notRun int) {
-	for _, c := range iso.Cells {
-		if c.Observed == "" {
-			notRun++
-		} else {
-			ran++
-		}
-	}
-	return ran, notRun
-}
-
 // peerCase names the nswasi case a reference tool was compared with. Result
 // files of this schema do not record it; it is what nswasi's bench has
 // always measured against iperf3: stream in, blocking, 128 KiB writes, one
@@ -358,12 +348,11 @@ func tracedCostFinding(s *Source, add func(string, ...any)) {
 		return
 	}
 	sort.Float64s(ratios)
-	med := median(ratios)
+	med := results.Median(ratios)
 	t := fmt.Sprintf("Cost of host-call accounting: traced runs reached a median %.2f× the untraced median of the same configuration "+
 		"(range %.2f–%.2f over %d rate runs; 1 = no cost)", med, ratios[0], ratios[len(ratios)-1], len(ratios))
 	if len(halfWidths) > 0 {
-		sort.Float64s(halfWidths)
-		hw := median(halfWidths)
+		hw := results.Median(halfWidths)
 		t += fmt.Sprintf(". The untraced runs' 95%% CIs are ±%.0f%% of the mean (median half-width), and %d of %d traced medians fall inside "+
 			"their untraced CI", 100*hw, inside, len(halfWidths))
 		if math.Abs(med-1) <= hw {
@@ -384,14 +373,6 @@ func untracedTwin(s *Source, t results.Run) (results.Run, bool) {
 		}
 	}
 	return results.Run{}, false
-}
-
-func median(sorted []float64) float64 {
-	n := len(sorted)
-	if n%2 == 1 {
-		return sorted[n/2]
-	}
-	return (sorted[n/2-1] + sorted[n/2]) / 2
 }
 
 // errorLimit is how much of an error string a finding or table quotes.

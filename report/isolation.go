@@ -251,15 +251,8 @@ func isolationFigure(d *Data) (*Figure, string) {
 		row = append(row, p)
 		f.panelH = max(f.panelH, isoPanelHeight(len(g.probes)))
 		f.panelW = max(f.panelW, isoPanelWidth(len(g.runners)))
-		for _, c := range s.Isolation.Cells {
-			cells++
-			if c.Mismatch {
-				mismatches++
-			}
-			if c.Observed == "" {
-				notRun++
-			}
-		}
+		n := s.Isolation.Counts()
+		cells, mismatches, notRun = cells+n.Cells, mismatches+n.Mismatches, notRun+n.NotRun
 	}
 	f.panels = [][]*plot.Plot{row}
 	f.legend = []legendEntry{

@@ -11,7 +11,7 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 
 	"github.com/nswasi/nswasi/internal/results"
-	"github.com/nswasi/nswasi/sandbox/runners"
+	"github.com/nswasi/nswasi/runners"
 )
 
 // isoFixture is an isolation file of n probes under every runner, with a

@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/nswasi/nswasi/internal/results"
-	"github.com/nswasi/nswasi/sandbox"
+	"github.com/nswasi/nswasi/internal/usage"
 )
 
 // Source is one result directory: what it holds and the label its runs
@@ -45,7 +45,7 @@ type Data struct {
 // conformance.json. A directory with none of them, or a file that is not a valid result file, is bad input.
 func Load(dirs ...string) (*Data, error) {
 	if len(dirs) == 0 {
-		return nil, sandbox.BadInput("no result directory given")
+		return nil, usage.BadInput("no result directory given")
 	}
 	d := &Data{}
 	for _, dir := range dirs {
@@ -126,10 +126,10 @@ func mergeShards(srcs []*Source) []*Source {
 func loadDir(dir string) (*Source, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
-		return nil, sandbox.BadInput("%s: %v", dir, errors.Unwrap(err))
+		return nil, usage.BadInput("%s: %v", dir, errors.Unwrap(err))
 	}
 	if !st.IsDir() {
-		return nil, sandbox.BadInput("%s: not a directory", dir)
+		return nil, usage.BadInput("%s: not a directory", dir)
 	}
 	s := &Source{Dir: dir}
 	b, err := results.LoadBench(filepath.Join(dir, results.BenchFile))
@@ -137,24 +137,24 @@ func loadDir(dir string) (*Source, error) {
 	case err == nil:
 		s.Bench = b
 	case !errors.Is(err, fs.ErrNotExist):
-		return nil, sandbox.BadInput("%v", err)
+		return nil, usage.BadInput("%v", err)
 	}
 	iso, err := results.LoadIsolation(filepath.Join(dir, results.IsolationFile))
 	switch {
 	case err == nil:
 		s.Isolation = iso
 	case !errors.Is(err, fs.ErrNotExist):
-		return nil, sandbox.BadInput("%v", err)
+		return nil, usage.BadInput("%v", err)
 	}
 	conf, err := results.LoadConformance(filepath.Join(dir, results.ConformanceFile))
 	switch {
 	case err == nil:
 		s.Conformance = conf
 	case !errors.Is(err, fs.ErrNotExist):
-		return nil, sandbox.BadInput("%v", err)
+		return nil, usage.BadInput("%v", err)
 	}
 	if s.Bench == nil && s.Isolation == nil && s.Conformance == nil {
-		return nil, sandbox.BadInput("%s: holds none of %s, %s, %s", dir, results.BenchFile, results.IsolationFile, results.ConformanceFile)
+		return nil, usage.BadInput("%s: holds none of %s, %s, %s", dir, results.BenchFile, results.IsolationFile, results.ConformanceFile)
 	}
 	return s, nil
 }

@@ -5,7 +5,7 @@ import (
 	"sort"
 
 	"github.com/nswasi/nswasi/internal/results"
-	"github.com/nswasi/nswasi/sandbox/runners"
+	"github.com/nswasi/nswasi/runners"
 )
 
 // runsOf returns the source's measured runs of one scenario: the untraced

@@ -317,7 +317,7 @@ func isolationSection(doc *document, d *Data) {
 				notRun = append(notRun, []string{c.Probe, c.Label(), c.Reason})
 			}
 		}
-		ran, _ := cellCounts(s.Isolation)
+		ran := s.Isolation.Counts().Ran
 		switch {
 		case ran == 0:
 			doc.p("%s: no cell ran.", s.Label)

@@ -15,7 +15,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/nswasi/nswasi/internal/results"
-	"github.com/nswasi/nswasi/sandbox"
+	"github.com/nswasi/nswasi/internal/usage"
 )
 
 // allFigures are the figures the two-host fixture must produce.
@@ -215,7 +215,7 @@ func TestBadInput(t *testing.T) {
 	bad := t.TempDir()
 	os.WriteFile(filepath.Join(bad, results.BenchFile), []byte(`{"schema_version": 7}`), 0o644)
 	for _, dirs := range [][]string{nil, {filepath.Join(empty, "missing")}, {empty}, {bad}, {"testdata/hostA/results.json"}} {
-		if _, err := Load(dirs...); !sandbox.IsBadInput(err) {
+		if _, err := Load(dirs...); !usage.IsBadInput(err) {
 			t.Errorf("Load(%v): %v, want bad input", dirs, err)
 		}
 	}

@@ -5,7 +5,7 @@ import (
 	"math"
 
 	"github.com/nswasi/nswasi/internal/results"
-	"github.com/nswasi/nswasi/sandbox/runners"
+	"github.com/nswasi/nswasi/runners"
 	"github.com/nswasi/nswasi/wasirun"
 
 	"gonum.org/v1/plot"

@@ -8,49 +8,32 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+
+	"github.com/nswasi/nswasi/internal/usage"
 )
-
-// InputError marks a failure caused by what the user asked for (a missing
-// artifact, a malformed grant, a port in use) rather than by nswasi or the
-// machine. The CLI reports it in one line and exits with status 2.
-type InputError struct{ Err error }
-
-func (e *InputError) Error() string { return e.Err.Error() }
-func (e *InputError) Unwrap() error { return e.Err }
-
-// BadInput returns an InputError with a formatted message.
-func BadInput(format string, args ...any) error {
-	return &InputError{Err: fmt.Errorf(format, args...)}
-}
-
-// IsBadInput reports whether err is, or wraps, an InputError.
-func IsBadInput(err error) bool {
-	var ie *InputError
-	return errors.As(err, &ie)
-}
 
 // wasmMagic starts every WebAssembly binary module.
 var wasmMagic = []byte("\x00asm")
 
 // IsWasm reports whether the file at path starts like a WebAssembly module.
-// A missing or unreadable file is an InputError.
+// A missing or unreadable file is a usage.InputError.
 func IsWasm(path string) (bool, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return false, BadInput("artifact %s: %v", path, errors.Unwrap(err))
+		return false, usage.BadInput("artifact %s: %v", path, errors.Unwrap(err))
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return false, BadInput("artifact %s: %v", path, err)
+		return false, usage.BadInput("artifact %s: %v", path, err)
 	}
 	if st.IsDir() {
-		return false, BadInput("artifact %s: is a directory", path)
+		return false, usage.BadInput("artifact %s: is a directory", path)
 	}
 	head := make([]byte, 4)
 	n, err := io.ReadFull(f, head)
 	if err != nil && n == 0 {
-		return false, BadInput("artifact %s: empty file", path)
+		return false, usage.BadInput("artifact %s: empty file", path)
 	}
 	return bytes.Equal(head[:n], wasmMagic), nil
 }
@@ -58,29 +41,29 @@ func IsWasm(path string) (bool, error) {
 // Validate checks the parts of a Spec that do not depend on the runner.
 func (s Spec) Validate() error {
 	if s.Artifact == "" {
-		return BadInput("no artifact given")
+		return usage.BadInput("no artifact given")
 	}
 	for _, l := range s.Listen {
 		if l.Host != "" {
 			if _, err := netip.ParseAddr(l.Host); err != nil {
-				return BadInput("listen %s: host must be an IP address (names are never resolved)", l)
+				return usage.BadInput("listen %s: host must be an IP address (names are never resolved)", l)
 			}
 		}
 		if l.Port < 0 || l.Port > 65535 {
-			return BadInput("listen %s: port out of range", l)
+			return usage.BadInput("listen %s: port out of range", l)
 		}
 	}
 	for _, d := range s.Dirs {
 		st, err := os.Stat(d.HostPath)
 		if err != nil {
-			return BadInput("dir %s: %v", d.HostPath, errors.Unwrap(err))
+			return usage.BadInput("dir %s: %v", d.HostPath, errors.Unwrap(err))
 		}
 		if !st.IsDir() {
-			return BadInput("dir %s: not a directory", d.HostPath)
+			return usage.BadInput("dir %s: not a directory", d.HostPath)
 		}
 	}
 	if s.Timeout < 0 {
-		return BadInput("timeout %s: negative", s.Timeout)
+		return usage.BadInput("timeout %s: negative", s.Timeout)
 	}
 	return nil
 }

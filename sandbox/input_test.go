@@ -1,8 +1,10 @@
 package sandbox
 
 import (
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 )
 
@@ -28,4 +30,17 @@ func TestSpecAbs(t *testing.T) {
 	if in.Dirs[0].HostPath != "data" {
 		t.Errorf("Abs changed its receiver's Dirs: %q", in.Dirs[0].HostPath)
 	}
+}
+
+// FreePort names a loopback port that can be listened on right after.
+func TestFreePort(t *testing.T) {
+	p, err := FreePort()
+	if err != nil || p <= 0 || p > 65535 {
+		t.Fatalf("FreePort() = %d, %v", p, err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
+	if err != nil {
+		t.Fatalf("port %d from FreePort is not free: %v", p, err)
+	}
+	ln.Close()
 }

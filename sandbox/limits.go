@@ -7,6 +7,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nswasi/nswasi/internal/usage"
 )
 
 // LimitCommand is the hidden first argument with which nswasi re-executes
@@ -59,7 +61,7 @@ func WithLimits(l Launch, lim Limits) (Launch, error) {
 		return l, nil
 	}
 	if lim.MemoryBytes < 0 || lim.Processes < 0 {
-		return l, BadInput("limits must not be negative")
+		return l, usage.BadInput("limits must not be negative")
 	}
 	self, err := os.Executable()
 	if err != nil {

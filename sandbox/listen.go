@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"strconv"
@@ -54,6 +55,20 @@ func ListenTCP(host string, port int) (*os.File, netip.AddrPort, error) {
 		return fail("getsockname", err)
 	}
 	return os.NewFile(uintptr(fd), "nswasi-listener"), SockaddrAddrPort(bound), nil
+}
+
+// FreePort finds a TCP port free on the host's loopback at the moment of
+// asking, for a program that must be told its port before it listens (a
+// peer tool, or a guest in its own network, where the port is as likely
+// to be free). Another process may take it in between; callers that can
+// listen on port 0 should.
+func FreePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 // SockaddrAddrPort converts an IP socket address.

@@ -11,7 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/nswasi/nswasi/sandbox"
+	"github.com/nswasi/nswasi/internal/usage"
 )
 
 // Kind groups scenarios in listings.
@@ -101,7 +101,7 @@ func Build(ctx context.Context, dir string) (Guest, error) {
 func CheckGuest(ctx context.Context, native string) error {
 	out, err := exec.CommandContext(ctx, native, "--scenarios").Output()
 	if err != nil {
-		return &sandbox.InputError{Err: fmt.Errorf("guest %s does not answer --scenarios (%v): it is older than nswasi; run 'make build'", native, err)}
+		return &usage.InputError{Err: fmt.Errorf("guest %s does not answer --scenarios (%v): it is older than nswasi; run 'make build'", native, err)}
 	}
 	have := map[string]bool{}
 	for _, n := range strings.Fields(string(out)) {
@@ -109,7 +109,7 @@ func CheckGuest(ctx context.Context, native string) error {
 	}
 	for _, s := range All {
 		if !have[s.Name] {
-			return &sandbox.InputError{Err: fmt.Errorf("guest %s lacks the %s scenario: it is older than nswasi; run 'make build'", native, s.Name)}
+			return &usage.InputError{Err: fmt.Errorf("guest %s lacks the %s scenario: it is older than nswasi; run 'make build'", native, s.Name)}
 		}
 	}
 	return nil

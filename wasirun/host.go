@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nswasi/nswasi/internal/usage"
 	"github.com/nswasi/nswasi/nsrun"
 	"github.com/nswasi/nswasi/sandbox"
 )
@@ -128,14 +129,14 @@ func (h Host) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Guest, erro
 		return nil, err
 	}
 	if !wasm {
-		return nil, sandbox.BadInput("artifact %s is not a WebAssembly module: use the native or netns runner", spec.Artifact)
+		return nil, usage.BadInput("artifact %s is not a WebAssembly module: use the native or netns runner", spec.Artifact)
 	}
 	engine := h.Engine
 	if engine == "" {
 		engine = "compiler"
 	}
 	if engine != "compiler" && engine != "interpreter" {
-		return nil, sandbox.BadInput("engine %q: want compiler or interpreter", engine)
+		return nil, usage.BadInput("engine %q: want compiler or interpreter", engine)
 	}
 	wasiHost, err := CheckWASIHost(h.WASIHost)
 	if err != nil {
@@ -177,7 +178,7 @@ func (h Host) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Guest, erro
 	if spec.Limits.MemoryBytes > 0 {
 		p := uint32(min(spec.Limits.MemoryBytes/65536, 65536))
 		if p == 0 {
-			return nil, sandbox.BadInput("memory limit %d B is below one 64 KiB page", spec.Limits.MemoryBytes)
+			return nil, usage.BadInput("memory limit %d B is below one 64 KiB page", spec.Limits.MemoryBytes)
 		}
 		if pages == 0 || p < pages {
 			pages = p
@@ -231,7 +232,7 @@ func (h Host) Start(ctx context.Context, spec sandbox.Spec) (sandbox.Guest, erro
 		r := p.Stop()
 		switch {
 		case ready.BadInput:
-			return nil, sandbox.BadInput("%s", ready.Error)
+			return nil, usage.BadInput("%s", ready.Error)
 		case ready.Error != "":
 			return nil, fmt.Errorf("wasi host: %s", ready.Error)
 		case r.TimedOut:
@@ -262,7 +263,7 @@ func CheckWASIHost(name string) (string, error) {
 	case HostWazero, HostNswasi:
 		return name, nil
 	}
-	return "", sandbox.BadInput("WASI host %q: want %s", name, strings.Join(WASIHosts, " or "))
+	return "", usage.BadInput("WASI host %q: want %s", name, strings.Join(WASIHosts, " or "))
 }
 
 func runCleanup(c func() error) error {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/nswasi/nswasi/internal/usage"
 	"github.com/nswasi/nswasi/sandbox"
 	"github.com/nswasi/nswasi/wasip1"
 	"github.com/tetratelabs/wazero"
@@ -28,7 +29,7 @@ func instantiateNswasi(ctx context.Context, r wazero.Runtime, compiled wazero.Co
 		f, ap, err := sandbox.ListenTCP(l.Host, l.Port)
 		if err != nil {
 			closeAll()
-			return nil, sandbox.BadInput("listen: %v", err)
+			return nil, usage.BadInput("listen: %v", err)
 		}
 		listeners = append(listeners, f)
 		addrs = append(addrs, ap.String())

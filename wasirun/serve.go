@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 
 	"github.com/nswasi/nswasi/internal/results"
+	"github.com/nswasi/nswasi/internal/usage"
 	"github.com/nswasi/nswasi/sandbox"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/experimental/sock"
@@ -84,7 +85,7 @@ func serve(cfgFile, readyFile *os.File) int {
 	}
 	mod, err := instantiate(ctx, cfg)
 	if err != nil {
-		ready(hostReady{Error: err.Error(), BadInput: sandbox.IsBadInput(err)})
+		ready(hostReady{Error: err.Error(), BadInput: usage.IsBadInput(err)})
 		return 2
 	}
 	ready(hostReady{Addrs: mod.addrs})
@@ -215,7 +216,7 @@ func instantiate(ctx context.Context, cfg hostConfig) (*instance, error) {
 	if err != nil {
 		var oe *net.OpError
 		if errors.As(err, &oe) {
-			return nil, sandbox.BadInput("listen: %v", oe)
+			return nil, usage.BadInput("listen: %v", oe)
 		}
 		return nil, fmt.Errorf("instantiate %s: %w", cfg.Module, err)
 	}
@@ -245,19 +246,19 @@ func instantiate(ctx context.Context, cfg hostConfig) (*instance, error) {
 func compile(ctx context.Context, r wazero.Runtime, module string) (wazero.CompiledModule, error) {
 	bin, err := os.ReadFile(module)
 	if err != nil {
-		return nil, sandbox.BadInput("module %s: %v", module, err)
+		return nil, usage.BadInput("module %s: %v", module, err)
 	}
 	compiled, err := r.CompileModule(ctx, bin)
 	if err != nil {
-		return nil, sandbox.BadInput("module %s is not a valid WebAssembly module: %v", module, err)
+		return nil, usage.BadInput("module %s is not a valid WebAssembly module: %v", module, err)
 	}
 	for _, f := range compiled.ImportedFunctions() {
 		if mod, name, _ := f.Import(); mod != wasi_snapshot_preview1.ModuleName {
-			return nil, sandbox.BadInput("module %s imports %s.%s, which WASI preview 1 does not provide", module, mod, name)
+			return nil, usage.BadInput("module %s imports %s.%s, which WASI preview 1 does not provide", module, mod, name)
 		}
 	}
 	if compiled.ExportedFunctions()["_start"] == nil {
-		return nil, sandbox.BadInput("module %s exports no _start: not a WASI command", module)
+		return nil, usage.BadInput("module %s exports no _start: not a WASI command", module)
 	}
 	return compiled, nil
 }

@@ -5,24 +5,22 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/nswasi/nswasi/internal/cli"
+	"github.com/nswasi/nswasi/internal/usage"
 	"github.com/nswasi/nswasi/nsrun"
-	"github.com/nswasi/nswasi/sandbox"
 )
 
-func init() {
-	register(command{"clean", "remove kernel objects left by nswasi processes that were killed", cmdClean})
+var cmdClean = &cli.Command{
+	UsageLine: "clean",
+	Short:     "remove kernel objects left by nswasi processes that were killed",
+	Example:   "sudo bin/nswasi clean",
+	Args:      cli.NoArgs,
+	Run:       runClean,
 }
 
-func cmdClean(_ context.Context, args []string) error {
-	fs := newFlagSet("clean", "", "sudo bin/nswasi clean")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return sandbox.BadInput("unexpected argument %q (see nswasi clean --help)", fs.Arg(0))
-	}
+func runClean(_ context.Context, _ *cli.Command, _ []string) error {
 	if os.Geteuid() != 0 {
-		return sandbox.BadInput("clean removes network namespaces and veth pairs and needs root")
+		return usage.BadInput("clean removes network namespaces and veth pairs and needs root")
 	}
 	rep, err := nsrun.Clean(nsrun.Options{})
 	for _, o := range rep.Removed {

@@ -6,48 +6,57 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/nswasi/nswasi/conformance"
+	"github.com/nswasi/nswasi/internal/cli"
 	"github.com/nswasi/nswasi/internal/results"
-	"github.com/nswasi/nswasi/sandbox"
+	"github.com/nswasi/nswasi/internal/usage"
 	"github.com/nswasi/nswasi/wasirun"
 )
 
-func init() {
-	register(command{"conformance", "run WASI testsuite folders under each WASI host and judge every test", cmdConformance})
+var cmdConformance = &cli.Command{
+	UsageLine: "conformance [--wasi-host LIST] [--out DIR] [--engine E] [--timeout DUR] [--jobs N] [--expectations FILE] DIR...",
+	Short:     "run WASI testsuite folders under each WASI host and judge every test",
+	Example:   "nswasi conformance --out out/ ../shared/wasi-testsuite",
+	Args:      cli.AtLeast(1, "testsuite folder"),
 }
 
-func cmdConformance(ctx context.Context, args []string) error {
-	fs := newFlagSet("conformance", "[--wasi-host LIST] [--out DIR] [--engine E] [--timeout DUR] [--jobs N] [--expectations FILE] DIR...",
-		"nswasi conformance --out out/ ../shared/wasi-testsuite")
-	hostList := fs.String("wasi-host", wasirun.HostWazero+","+wasirun.HostNswasi, "comma-separated WASI hosts: "+strings.Join(wasirun.WASIHosts, ", "))
-	out := fs.String("out", "", "directory for conformance.json and conformance.md (default: print only)")
-	engine := fs.String("engine", "compiler", "wazero engine: "+strings.Join(wasirun.Engines, " | "))
-	timeout := fs.Duration("timeout", conformance.DefaultTimeout, "kill a test after this long, module compilation included")
-	jobs := fs.Int("jobs", 2, "tests run at once")
-	expect := fs.String("expectations", "", "the wazero host's known failures, in the testsuite runner's TOML skip format (default: "+conformance.ExpectationsFile+" in or beside a DIR, if there; 'none' to compare with nothing)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
+var conformanceFlags struct {
+	hostList, out, engine, expect string
+	timeout                       time.Duration
+	jobs                          int
+}
+
+func init() {
+	cmdConformance.Run = runConformance
+	fs, f := &cmdConformance.Flag, &conformanceFlags
+	fs.StringVar(&f.hostList, "wasi-host", wasirun.HostWazero+","+wasirun.HostNswasi, "comma-separated WASI hosts: "+strings.Join(wasirun.WASIHosts, ", "))
+	fs.StringVar(&f.out, "out", "", "directory for conformance.json and conformance.md (default: print only)")
+	fs.StringVar(&f.engine, "engine", "compiler", "wazero engine: "+strings.Join(wasirun.Engines, " | "))
+	fs.DurationVar(&f.timeout, "timeout", conformance.DefaultTimeout, "kill a test after this long, module compilation included")
+	fs.IntVar(&f.jobs, "jobs", 2, "tests run at once")
+	fs.StringVar(&f.expect, "expectations", "", "the wazero host's known failures, in the testsuite runner's TOML skip format (default: "+conformance.ExpectationsFile+" in or beside a DIR, if there; 'none' to compare with nothing)")
+}
+
+func runConformance(ctx context.Context, _ *cli.Command, args []string) error {
+	f := &conformanceFlags
+	if f.jobs < 1 {
+		return usage.BadInput("--jobs %d: want at least 1", f.jobs)
 	}
-	if fs.NArg() == 0 {
-		return sandbox.BadInput("no testsuite folder given (see nswasi conformance --help)")
+	if f.timeout <= 0 {
+		return usage.BadInput("--timeout %s: want a positive duration", f.timeout)
 	}
-	if *jobs < 1 {
-		return sandbox.BadInput("--jobs %d: want at least 1", *jobs)
-	}
-	if *timeout <= 0 {
-		return sandbox.BadInput("--timeout %s: want a positive duration", *timeout)
-	}
-	hosts, err := parseWASIHosts(*hostList)
+	hosts, err := parseWASIHosts(f.hostList)
 	if err != nil {
 		return err
 	}
-	if *out != "" {
-		if st, err := os.Stat(*out); err == nil && !st.IsDir() {
-			return sandbox.BadInput("--out %s: not a directory", *out)
+	if f.out != "" {
+		if st, err := os.Stat(f.out); err == nil && !st.IsDir() {
+			return usage.BadInput("--out %s: not a directory", f.out)
 		}
 	}
-	dirs, err := conformance.Discover(fs.Args())
+	dirs, err := conformance.Discover(args)
 	if err != nil {
 		return err
 	}
@@ -60,16 +69,16 @@ func cmdConformance(ctx context.Context, args []string) error {
 		suites = append(suites, s)
 	}
 	var exp *conformance.Expectations
-	switch *expect {
+	switch f.expect {
 	case "none":
 	case "":
-		if p := conformance.FindExpectations(fs.Args()); p != "" {
+		if p := conformance.FindExpectations(args); p != "" {
 			if exp, err = conformance.LoadExpectations(p); err != nil {
 				return err
 			}
 		}
 	default:
-		if exp, err = conformance.LoadExpectations(*expect); err != nil {
+		if exp, err = conformance.LoadExpectations(f.expect); err != nil {
 			return err
 		}
 	}
@@ -79,15 +88,15 @@ func cmdConformance(ctx context.Context, args []string) error {
 	res, err := conformance.Run(ctx, conformance.Config{
 		Suites:           suites,
 		Hosts:            hosts,
-		Runner:           wasirun.Host{Engine: *engine, CacheDir: wasirun.DefaultCacheDir()},
-		Timeout:          *timeout,
-		Jobs:             *jobs,
+		Runner:           wasirun.Host{Engine: f.engine, CacheDir: wasirun.DefaultCacheDir()},
+		Timeout:          f.timeout,
+		Jobs:             f.jobs,
 		Expectations:     exp,
 		ExpectationsHost: wasirun.HostWazero,
-		Out:              *out,
+		Out:              f.out,
 		Progress:         os.Stderr,
 	})
-	if res != nil && *out == "" {
+	if res != nil && f.out == "" {
 		fmt.Print("\n" + conformance.Markdown(res))
 	} else if res != nil {
 		fmt.Print("\n" + conformance.Summary(res))
@@ -98,7 +107,7 @@ func cmdConformance(ctx context.Context, args []string) error {
 			}
 			fmt.Printf("\n%s failures against %s: %s\n", e.Host, e.Source, verdict)
 		}
-		fmt.Printf("wrote %s/%s and %s/%s\n", *out, results.ConformanceFile, *out, conformance.MarkdownFile)
+		fmt.Printf("wrote %s/%s and %s/%s\n", f.out, results.ConformanceFile, f.out, conformance.MarkdownFile)
 	}
 	if err != nil {
 		if code, ok := signalExit(); ok {

@@ -6,25 +6,26 @@ import (
 	"os"
 	"text/tabwriter"
 
+	"github.com/nswasi/nswasi/internal/cli"
 	"github.com/nswasi/nswasi/internal/doctor"
-	"github.com/nswasi/nswasi/sandbox"
 )
 
-func init() {
-	register(command{"doctor", "check what nswasi needs from this machine and say what will be skipped", cmdDoctor})
+var cmdDoctor = &cli.Command{
+	UsageLine: "doctor [--subnet PREFIX]",
+	Short:     "check what nswasi needs from this machine and say what will be skipped",
+	Example:   "sudo bin/nswasi doctor",
+	Args:      cli.NoArgs,
 }
 
-func cmdDoctor(ctx context.Context, args []string) error {
-	fs := newFlagSet("doctor", "[--subnet PREFIX]", "sudo bin/nswasi doctor")
-	var common commonFlags
-	common.register(fs)
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return sandbox.BadInput("unexpected argument %q (see nswasi doctor --help)", fs.Arg(0))
-	}
-	cfg, err := common.config()
+var doctorFlags commonFlags
+
+func init() {
+	cmdDoctor.Run = runDoctor
+	doctorFlags.register(&cmdDoctor.Flag)
+}
+
+func runDoctor(ctx context.Context, _ *cli.Command, _ []string) error {
+	cfg, err := doctorFlags.config()
 	if err != nil {
 		return err
 	}

@@ -6,36 +6,42 @@ import (
 	"os"
 	"slices"
 
+	"github.com/nswasi/nswasi/internal/cli"
+	"github.com/nswasi/nswasi/internal/usage"
 	"github.com/nswasi/nswasi/isolation"
-	"github.com/nswasi/nswasi/sandbox"
 	"github.com/nswasi/nswasi/scenarios"
 )
 
-func init() {
-	register(command{"isolation", "run the isolation probes under every runner and judge them from outside", cmdIsolation})
+var cmdIsolation = &cli.Command{
+	UsageLine: "isolation [--out DIR] [--runners LIST] [--probes LIST] [--as-root] [--wasi-host LIST] [--guest-dir DIR]",
+	Short:     "run the isolation probes under every runner and judge them from outside",
+	Example:   "sudo bin/nswasi isolation --out out/ --runners native,netns+fw,wasi",
+	Args:      cli.NoArgs,
 }
 
-func cmdIsolation(ctx context.Context, args []string) error {
-	fs := newFlagSet("isolation", "[--out DIR] [--runners LIST] [--probes LIST] [--as-root] [--guest-dir DIR]",
-		"sudo bin/nswasi isolation --out out/ --runners native,netns+fw,wasi")
-	common := commonFlags{hostList: true}
-	common.register(fs)
-	out := fs.String("out", "", "directory for isolation.json and isolation.md (default: print only)")
-	runnerList := fs.String("runners", "", "comma-separated runners (default: all: native, netns, netns+fw, wasi, wasi+netns)")
-	probeList := fs.String("probes", "", "comma-separated probes (default: all; see docs/isolation.md)")
-	asRoot := fs.Bool("as-root", false, "run native guests as root instead of uid 65534")
-	guestDir := fs.String("guest-dir", "", "directory holding guest and guest.wasm (default: beside nswasi)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return sandbox.BadInput("unexpected argument %q (see nswasi isolation --help)", fs.Arg(0))
-	}
-	runnerNames, err := isolation.ParseRunners(*runnerList)
+var isolationFlags struct {
+	common                     commonFlags
+	out, runnerList, probeList string
+	asRoot                     bool
+}
+
+func init() {
+	cmdIsolation.Run = runIsolation
+	fs, f := &cmdIsolation.Flag, &isolationFlags
+	f.common.registerSuite(fs)
+	fs.StringVar(&f.out, "out", "", "directory for isolation.json and isolation.md (default: print only)")
+	fs.StringVar(&f.runnerList, "runners", "", "comma-separated runners (default: all: native, netns, netns+fw, wasi, wasi+netns)")
+	fs.StringVar(&f.probeList, "probes", "", "comma-separated probes (default: all; see docs/isolation.md)")
+	fs.BoolVar(&f.asRoot, "as-root", false, "run native guests as root instead of uid 65534")
+}
+
+func runIsolation(ctx context.Context, _ *cli.Command, _ []string) error {
+	f := &isolationFlags
+	runnerNames, err := isolation.ParseRunners(f.runnerList)
 	if err != nil {
 		return err
 	}
-	probes, err := isolation.ParseProbes(*probeList)
+	probes, err := isolation.ParseProbes(f.probeList)
 	if err != nil {
 		return err
 	}
@@ -44,40 +50,40 @@ func cmdIsolation(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	if os.Geteuid() != 0 && !*asRoot && slices.Contains(runnerNames, "native") {
-		return sandbox.BadInput("isolation runs native guests as uid %d, and switching to it needs root (or choose --runners wasi)", isolation.Unprivileged.UID)
+	if os.Geteuid() != 0 && !f.asRoot && slices.Contains(runnerNames, "native") {
+		return usage.BadInput("isolation runs native guests as uid %d, and switching to it needs root (or choose --runners wasi)", isolation.Unprivileged.UID)
 	}
-	cfg, err := common.config()
+	cfg, err := f.common.config()
 	if err != nil {
 		return err
 	}
-	hosts, err := common.wasiHosts()
+	hosts, err := f.common.wasiHosts()
 	if err != nil {
 		return err
 	}
-	native, wasm, err := guestPaths(*guestDir)
+	native, wasm, err := f.common.guestPaths()
 	if err != nil {
 		return err
 	}
-	if *out != "" {
-		if st, err := os.Stat(*out); err == nil && !st.IsDir() {
-			return sandbox.BadInput("--out %s: not a directory", *out)
+	if f.out != "" {
+		if st, err := os.Stat(f.out); err == nil && !st.IsDir() {
+			return usage.BadInput("--out %s: not a directory", f.out)
 		}
 	}
 	iso, err := isolation.Run(ctx, isolation.Config{
 		Guest:     scenarios.Guest{Native: native, Wasm: wasm},
 		Runners:   runnerNames,
 		Probes:    probes,
-		AsRoot:    *asRoot,
+		AsRoot:    f.asRoot,
 		Runner:    cfg,
 		WASIHosts: hosts,
-		Out:       *out,
+		Out:       f.out,
 		Progress:  os.Stderr,
 	})
 	if iso != nil {
 		fmt.Print(isolation.Table(iso))
-		if *out != "" {
-			fmt.Printf("wrote %s/isolation.json and %s/isolation.md\n", *out, *out)
+		if f.out != "" {
+			fmt.Printf("wrote %s/isolation.json and %s/isolation.md\n", f.out, f.out)
 		}
 	}
 	if err != nil {

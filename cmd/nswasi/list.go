@@ -6,14 +6,18 @@ import (
 	"os"
 	"text/tabwriter"
 
+	"github.com/nswasi/nswasi/internal/cli"
 	"github.com/nswasi/nswasi/isolation"
-	"github.com/nswasi/nswasi/sandbox"
-	"github.com/nswasi/nswasi/sandbox/runners"
+	"github.com/nswasi/nswasi/runners"
 	"github.com/nswasi/nswasi/scenarios"
 )
 
-func init() {
-	register(command{"list", "list scenarios, probes, runners and I/O modes", cmdList})
+var cmdList = &cli.Command{
+	UsageLine: "list",
+	Short:     "list scenarios, probes, runners and I/O modes",
+	Example:   "nswasi list",
+	Args:      cli.NoArgs,
+	Run:       runList,
 }
 
 // modeSummaries says in one line what each of the guest's I/O modes does.
@@ -24,14 +28,7 @@ var modeSummaries = map[string]string{
 	"netpoll":     "Go's net.Conn over the runtime netpoller: epoll natively, poll_oneoff inside Go's wasip1 runtime",
 }
 
-func cmdList(_ context.Context, args []string) error {
-	fs := newFlagSet("list", "", "nswasi list")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return sandbox.BadInput("unexpected argument %q (see nswasi list --help)", fs.Arg(0))
-	}
+func runList(_ context.Context, _ *cli.Command, _ []string) error {
 	tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
 	section := func(title string) { fmt.Fprintln(tw, title) } // no tab: each section aligns on its own
 	section("SCENARIOS (guest programs; bin/guest NAME)")

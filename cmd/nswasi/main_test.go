@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/nswasi/nswasi/internal/testenv"
-	"github.com/nswasi/nswasi/sandbox/runners"
+	"github.com/nswasi/nswasi/runners"
 	"github.com/nswasi/nswasi/scenarios"
 )
 
@@ -390,14 +390,18 @@ func TestListAndHelp(t *testing.T) {
 		t.Fatalf("nswasi list: %v\n%s", err, out)
 	}
 	for _, c := range commands {
-		out, err := exec.Command(nswasi, c.name, "--help").CombinedOutput()
+		out, err := exec.Command(nswasi, c.Name(), "--help").CombinedOutput()
 		if err != nil || !strings.Contains(string(out), "example:") {
-			t.Errorf("nswasi %s --help: %v\n%s", c.name, err, out)
+			t.Errorf("nswasi %s --help: %v\n%s", c.Name(), err, out)
 		}
 		// FlagSet.Parse prints the usage itself on --help: printing it
 		// again doubled every command's help.
-		if n := strings.Count(string(out), "usage: nswasi "+c.name); n != 1 {
-			t.Errorf("nswasi %s --help prints its usage %d times, want once:\n%s", c.name, n, out)
+		if n := strings.Count(string(out), "usage: nswasi "+c.Name()); n != 1 {
+			t.Errorf("nswasi %s --help prints its usage %d times, want once:\n%s", c.Name(), n, out)
+		}
+		// nswasi help COMMAND says the same.
+		if help, err := exec.Command(nswasi, "help", c.Name()).CombinedOutput(); err != nil || string(help) != string(out) {
+			t.Errorf("nswasi help %s: %v, differs from --help:\n%s", c.Name(), err, help)
 		}
 	}
 }
@@ -416,27 +420,55 @@ func TestUsageColumn(t *testing.T) {
 		if len(f) < 2 || !strings.HasPrefix(line, "  ") {
 			continue
 		}
-		var c *command
-		for i := range commands {
-			if commands[i].name == f[0] {
-				c = &commands[i]
-			}
-		}
+		c := lookup(f[0])
 		if c == nil {
 			continue
 		}
 		listed++
-		at := strings.Index(line, c.summary)
-		if at < 0 || at <= len("  "+c.name) {
-			t.Errorf("summary of %s not separated from its name: %q", c.name, line)
+		at := strings.Index(line, c.Short)
+		if at < 0 || at <= len("  "+c.Name()) {
+			t.Errorf("summary of %s not separated from its name: %q", c.Name(), line)
 			continue
 		}
 		if col >= 0 && at != col {
-			t.Errorf("summary of %s starts in column %d, others in %d:\n%s", c.name, at, col, out)
+			t.Errorf("summary of %s starts in column %d, others in %d:\n%s", c.Name(), at, col, out)
 		}
 		col = at
 	}
 	if listed != len(commands) {
 		t.Errorf("usage lists %d of %d commands:\n%s", listed, len(commands), out)
+	}
+}
+
+// Every command declares its usage line, help, example, argument count and
+// body once; main parses and refuses by that declaration alone.
+func TestCommandsDeclared(t *testing.T) {
+	seen := map[string]bool{}
+	for _, c := range commands {
+		if err := c.Check(); err != nil {
+			t.Error(err)
+		}
+		if seen[c.Name()] {
+			t.Errorf("command %s declared twice", c.Name())
+		}
+		seen[c.Name()] = true
+	}
+}
+
+// Each argument count refuses in one line with exit status 2.
+func TestArgumentCounts(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"list", "extra"}, `unexpected argument "extra"`},
+		{[]string{"bench", "--quick", "extra"}, `unexpected argument "extra"`},
+		{[]string{"report"}, "no result directory given"},
+		{[]string{"compare", dir}, "compare takes exactly 2 result directories, got 1"},
+		{[]string{"compare", dir, dir, dir}, "compare takes exactly 2 result directories, got 3"},
+		{[]string{"exec", "--runner", "wasi"}, "no artifact given"},
+	} {
+		refused(t, exec.Command(nswasi, c.args...), c.want)
 	}
 }

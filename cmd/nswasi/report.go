@@ -2,43 +2,45 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/nswasi/nswasi/internal/cli"
+	"github.com/nswasi/nswasi/internal/usage"
 	"github.com/nswasi/nswasi/report"
-	"github.com/nswasi/nswasi/sandbox"
 )
 
-func init() {
-	register(command{"report", "write report.md, a self-contained report.html and plots from result directories", cmdReport})
-	register(command{"compare", "compare two result directories, with a significance test per metric", cmdCompare})
+var cmdReport = &cli.Command{
+	UsageLine:   "report DIR... [--out OUTDIR]",
+	Short:       "write report.md, a self-contained report.html and plots from result directories",
+	Example:     "nswasi report results/ --out report/   # or: nswasi report hostA/ hostB/ --out both/",
+	Args:        cli.AtLeast(1, "result directory"),
+	Interleaved: true,
 }
 
-func cmdReport(_ context.Context, args []string) error {
-	fs := newFlagSet("report", "DIR... [--out OUTDIR]", "nswasi report results/ --out report/   # or: nswasi report hostA/ hostB/ --out both/")
-	out := fs.String("out", "", "output directory (default: the single DIR; required with several)")
-	dirs, err := parseInterleaved(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(dirs) == 0 {
-		return sandbox.BadInput("no result directory given (see nswasi report --help)")
-	}
-	if *out == "" {
+var reportOut string
+
+func init() {
+	cmdReport.Run = runReport
+	cmdReport.Flag.StringVar(&reportOut, "out", "", "output directory (default: the single DIR; required with several)")
+}
+
+func runReport(_ context.Context, _ *cli.Command, dirs []string) error {
+	out := reportOut
+	if out == "" {
 		if len(dirs) > 1 {
-			return sandbox.BadInput("%d result directories given: say where the merged report goes with --out OUTDIR", len(dirs))
+			return usage.BadInput("%d result directories given: say where the merged report goes with --out OUTDIR", len(dirs))
 		}
-		*out = dirs[0]
+		out = dirs[0]
 	}
 	// Load everything before writing anything, so bad input leaves nothing behind.
 	d, err := report.Load(dirs...)
 	if err != nil {
 		return err
 	}
-	figs, err := report.Write(d, *out)
+	figs, err := report.Write(d, out)
 	if err != nil {
 		return err
 	}
@@ -47,43 +49,23 @@ func cmdReport(_ context.Context, args []string) error {
 		labels = append(labels, s.Label)
 	}
 	fmt.Printf("report of %s:\n  %s\n  %s\n  %d figures as SVG and PNG in %s\n", strings.Join(labels, ", "),
-		filepath.Join(*out, report.MarkdownFile), filepath.Join(*out, report.HTMLFile), len(figs), filepath.Join(*out, report.PlotsDir))
+		filepath.Join(out, report.MarkdownFile), filepath.Join(out, report.HTMLFile), len(figs), filepath.Join(out, report.PlotsDir))
 	return nil
 }
 
-func cmdCompare(_ context.Context, args []string) error {
-	fs := newFlagSet("compare", "A B", "nswasi compare before/ after/")
-	dirs, err := parseInterleaved(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(dirs) != 2 {
-		return sandbox.BadInput("compare takes exactly two result directories, got %d (see nswasi compare --help)", len(dirs))
-	}
+var cmdCompare = &cli.Command{
+	UsageLine:   "compare A B",
+	Short:       "compare two result directories, with a significance test per metric",
+	Example:     "nswasi compare before/ after/",
+	Args:        cli.Exactly(2, "result directories"),
+	Interleaved: true,
+	Run:         runCompare,
+}
+
+func runCompare(_ context.Context, _ *cli.Command, dirs []string) error {
 	d, err := report.Load(dirs...)
 	if err != nil {
 		return err
 	}
 	return report.Compare(d.Sources[0], d.Sources[1]).Print(os.Stdout)
-}
-
-// parseInterleaved parses flags given before, between or after the
-// positional arguments ("report A B --out X"), which flag.Parse alone stops
-// at, and returns the positional arguments.
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := parseFlags(fs, args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		if args[0] == "--" {
-			return append(pos, args[1:]...), nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
 }

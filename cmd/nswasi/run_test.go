@@ -13,22 +13,15 @@ import (
 	"github.com/nswasi/nswasi/internal/testenv"
 )
 
-// tinyExperiment is small enough for a test: two probes, one workload.
-const tinyExperiment = `name: tiny
-isolation:
-  runners: [native, wasi]
-  probes: [accept-granted, env-canary]
-bench:
-  scenarios: [rr]
-  runners: [native, wasi]
-  modes: [blocking]
-  sizes: [64]
-  conns: [1]
-  reps: 2
-  duration: 50ms
-  warmup: 10ms
-  peer_duration: 1s
-`
+// tinyExperiment is small enough for a test: two probes, one workload;
+// the pipeline's tests run it too.
+var tinyExperiment = func() string {
+	b, err := os.ReadFile(filepath.Join("..", "..", "pipeline", "testdata", "tiny.yaml"))
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}()
 
 func writeExperiment(t *testing.T, body string) string {
 	t.Helper()
@@ -161,23 +154,4 @@ bench:
 		t.Errorf("report.md does not say the results are partial")
 	}
 	testenv.NoObjects(t)
-}
-
-func TestParseShard(t *testing.T) {
-	for _, ok := range []struct {
-		in   string
-		i, n int
-	}{{"", 0, 0}, {"1/1", 1, 1}, {"2/8", 2, 8}, {"8/8", 8, 8}} {
-		if i, n, err := parseShard(ok.in); err != nil || i != ok.i || n != ok.n {
-			t.Errorf("parseShard(%q) = %d, %d, %v", ok.in, i, n, err)
-		}
-	}
-	for _, bad := range []string{"0/2", "3/2", "2", "a/b", "1/0", "-1/2"} {
-		if _, _, err := parseShard(bad); err == nil {
-			t.Errorf("parseShard(%q) accepted", bad)
-		}
-	}
-	if got := shardOf([]string{"a", "b", "c", "d", "e"}, 2, 2); strings.Join(got, "") != "bd" {
-		t.Errorf("shardOf(2/2) = %v, want b d", got)
-	}
 }

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/nswasi/nswasi/internal/testenv"
+	"github.com/nswasi/nswasi/runners"
 	"github.com/nswasi/nswasi/sandbox"
-	"github.com/nswasi/nswasi/sandbox/runners"
 	"github.com/nswasi/nswasi/scenarios"
 	"github.com/nswasi/nswasi/wasirun"
 	"go.uber.org/goleak"

@@ -16,8 +16,8 @@ import (
 
 	"github.com/google/nftables"
 	"github.com/nswasi/nswasi/nsrun"
+	"github.com/nswasi/nswasi/runners"
 	"github.com/nswasi/nswasi/sandbox"
-	"github.com/nswasi/nswasi/sandbox/runners"
 	"go.uber.org/goleak"
 )
 

@@ -20,10 +20,7 @@ func Summarize(reps []float64) Summary {
 	}
 	s := append([]float64(nil), reps...)
 	sort.Float64s(s)
-	sum := Summary{N: n, Median: stat.Quantile(0.5, stat.Empirical, s, nil), Mean: stat.Mean(s, nil)}
-	if n%2 == 0 {
-		sum.Median = (s[n/2-1] + s[n/2]) / 2 // stat.Empirical picks the lower middle
-	}
+	sum := Summary{N: n, Median: medianSorted(s), Mean: stat.Mean(s, nil)}
 	if n == 1 {
 		sum.CILow, sum.CIHigh = sum.Mean, sum.Mean
 		return sum
@@ -35,6 +32,26 @@ func Summarize(reps []float64) Summary {
 		sum.CV = sd / math.Abs(sum.Mean)
 	}
 	return sum
+}
+
+// Median is the middle of values, or the mean of the two middle ones when
+// there is an even number of them (gonum's stat.Quantile with
+// stat.Empirical would pick the lower); 0 for none. values is not changed.
+func Median(values []float64) float64 {
+	s := append([]float64(nil), values...)
+	sort.Float64s(s)
+	return medianSorted(s)
+}
+
+func medianSorted(s []float64) float64 {
+	n := len(s)
+	switch {
+	case n == 0:
+		return 0
+	case n%2 == 1:
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
 }
 
 // TQuantile95 is the two-sided 95% critical value of Student's t with df

@@ -36,3 +36,18 @@ func TestSummarize(t *testing.T) {
 		t.Errorf("no reps: %+v", s)
 	}
 }
+
+func TestMedian(t *testing.T) {
+	in := []float64{5, 1, 4, 2}
+	for _, c := range []struct {
+		v    []float64
+		want float64
+	}{{nil, 0}, {[]float64{7}, 7}, {[]float64{3, 1, 2}, 2}, {in, 3}} {
+		if got := Median(c.v); got != c.want {
+			t.Errorf("Median(%v) = %v, want %v", c.v, got, c.want)
+		}
+	}
+	if in[0] != 5 || in[3] != 2 {
+		t.Errorf("Median reordered its argument: %v", in)
+	}
+}

@@ -1,10 +1,13 @@
-package sandbox
+package cli
 
 import (
 	"net/netip"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/nswasi/nswasi/internal/usage"
+	"github.com/nswasi/nswasi/sandbox"
 )
 
 // The flag parsers take whatever a user types. Invariants: they never
@@ -16,7 +19,7 @@ func FuzzParseListen(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		l, err := ParseListen(s)
 		if err != nil {
-			if !IsBadInput(err) || strings.Contains(err.Error(), "\n") {
+			if !usage.IsBadInput(err) || strings.Contains(err.Error(), "\n") {
 				t.Fatalf("ParseListen(%q): %v is not a one-line InputError", s, err)
 			}
 			return
@@ -34,7 +37,7 @@ func FuzzParseListen(f *testing.F) {
 				host = "[" + host + "]"
 			}
 		}
-		if err := (Spec{Artifact: "x", Listen: []Listen{l}}).Validate(); err != nil {
+		if err := (sandbox.Spec{Artifact: "x", Listen: []sandbox.Listen{l}}).Validate(); err != nil {
 			t.Fatalf("ParseListen(%q) accepted %+v, which Validate refuses: %v", s, l, err)
 		}
 		again, err := ParseListen(host + ":" + strconv.Itoa(l.Port))
@@ -49,7 +52,7 @@ func FuzzParseDir(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		d, err := ParseDir(s)
 		if err != nil {
-			if !IsBadInput(err) || strings.Contains(err.Error(), "\n") {
+			if !usage.IsBadInput(err) || strings.Contains(err.Error(), "\n") {
 				t.Fatalf("ParseDir(%q): %v is not a one-line InputError", s, err)
 			}
 			return
@@ -73,7 +76,7 @@ func FuzzParseEnv(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		kv, err := ParseEnv(s)
 		if err != nil {
-			if !IsBadInput(err) || strings.Contains(err.Error(), "\n") {
+			if !usage.IsBadInput(err) || strings.Contains(err.Error(), "\n") {
 				t.Fatalf("ParseEnv(%q): %v is not a one-line InputError", s, err)
 			}
 			return

@@ -11,8 +11,9 @@ import (
 	"time"
 
 	"github.com/nswasi/nswasi/internal/testenv"
+	"github.com/nswasi/nswasi/internal/usage"
+	"github.com/nswasi/nswasi/runners"
 	"github.com/nswasi/nswasi/sandbox"
-	"github.com/nswasi/nswasi/sandbox/runners"
 	"github.com/nswasi/nswasi/scenarios"
 	"github.com/nswasi/nswasi/wasirun"
 )
@@ -145,8 +146,8 @@ func TestBadInput(t *testing.T) {
 			t.Errorf("%s %s: started, want refusal", c.runner, c.artifact)
 			continue
 		}
-		if !sandbox.IsBadInput(err) || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s %s: error %q (bad input %v), want bad input containing %q", c.runner, c.artifact, err, sandbox.IsBadInput(err), c.want)
+		if !usage.IsBadInput(err) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s %s: error %q (bad input %v), want bad input containing %q", c.runner, c.artifact, err, usage.IsBadInput(err), c.want)
 		}
 	}
 }

@@ -6,6 +6,7 @@ package runners
 import (
 	"strings"
 
+	"github.com/nswasi/nswasi/internal/usage"
 	"github.com/nswasi/nswasi/nsrun"
 	"github.com/nswasi/nswasi/sandbox"
 	"github.com/nswasi/nswasi/wasirun"
@@ -73,7 +74,7 @@ func New(name string, c Config) (sandbox.Runner, error) {
 		h.NsOptions = c.Namespace
 		return h, nil
 	}
-	return nil, sandbox.BadInput("unknown runner %q (runners: %s)", name, strings.Join(Names(), ", "))
+	return nil, usage.BadInput("unknown runner %q (runners: %s)", name, strings.Join(Names(), ", "))
 }
 
 // Artifact picks the guest build a runner takes.
@@ -93,7 +94,7 @@ func ParseList(s string) ([]string, error) {
 	for _, n := range strings.Split(s, ",") {
 		n = strings.TrimSpace(n)
 		if _, ok := Lookup(n); !ok {
-			return nil, sandbox.BadInput("unknown runner %q (runners: %s)", n, strings.Join(Names(), ", "))
+			return nil, usage.BadInput("unknown runner %q (runners: %s)", n, strings.Join(Names(), ", "))
 		}
 		out = append(out, n)
 	}
