@@ -203,11 +203,9 @@ func (m *member) start(ctx context.Context, o *Options, n int) {
 	if p, ok := g.(interface{ Pid() int }); ok {
 		m.pid = p.Pid()
 	}
-	if o.Pin && m.pid > 0 {
-		if err := pinTree(m.pid, o.pinSandbox); err != nil {
-			fail(err)
-			return
-		}
+	if err := o.placeSandbox(m.pid); err != nil {
+		fail(err)
+		return
 	}
 	ctl, err := dial(ctx, addrs[1])
 	if err != nil {
