@@ -11,9 +11,9 @@ import (
 )
 
 var cat = Catalogue{
-	Scenarios:        []string{"stream", "rr", "conn", "idle", "http", "start"}, // the shipped experiments name them
+	Scenarios:        []string{"stream", "rr", "conn", "idle", "http", "start"},     // the shipped experiments name them
 	BenchRunners:     []string{"native", "netns", "netns+fw", "wasi", "wasi+netns"}, // full names every runner
-	Modes:            []string{"blocking", "poll", "netpoll"}, // the modes the shipped experiments name
+	Modes:            []string{"blocking", "poll", "netpoll"},                       // the modes the shipped experiments name
 	Probes:           []string{"fs-read-granted", "env-canary"},
 	IsolationRunners: []string{"native", "netns+fw", "wasi"},
 	Engines:          []string{"compiler", "interpreter"},
