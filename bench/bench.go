@@ -58,32 +58,36 @@ func Run(ctx context.Context, o Options) (*results.Bench, error) {
 			}
 		}
 	}
-	cases := o.Cases()
+	total := len(o.Cases())
 	untraced := map[Case]float64{}
-	for i, c := range cases {
+groups:
+	for _, steps := range o.Schedule() {
 		if ctx.Err() != nil {
 			break
 		}
-		t0 := time.Now()
-		run := runOne(ctx, &o, c)
-		if ctx.Err() != nil && len(run.Reps) < o.Reps {
-			break // interrupted: the run in progress is lost, as promised
-		}
-		if c.Traced {
-			u := c
-			u.Traced = false
-			if m, ok := untraced[u]; ok && m > 0 && run.Summary.N > 0 {
-				run.TracedRatio = run.Summary.Median / m
+		runs, took := runGroup(ctx, &o, steps)
+		for i, run := range runs {
+			if ctx.Err() != nil && len(run.Reps) < o.Reps {
+				break groups // interrupted: the runs in progress are lost, as promised
 			}
-		} else if run.Summary.N > 0 {
-			untraced[c] = run.Summary.Median
-		}
-		b.Runs = append(b.Runs, run)
-		if err := save(); err != nil {
-			return b, err
-		}
-		if o.Progress != nil {
-			fmt.Fprintf(o.Progress, "[%d/%d] %s: %s (%s)\n", i+1, len(cases), c, shortResult(run), time.Since(t0).Round(100*time.Millisecond))
+			c := Case{Scenario: run.Scenario, Direction: run.Direction, Runner: run.Runner, Mode: run.Mode,
+				Size: run.Size, Conns: run.Conns, WASIHost: run.WASIHost, Traced: run.Traced}
+			if c.Traced {
+				u := c
+				u.Traced = false
+				if m, ok := untraced[u]; ok && m > 0 && run.Summary.N > 0 {
+					run.TracedRatio = run.Summary.Median / m
+				}
+			} else if run.Summary.N > 0 {
+				untraced[c] = run.Summary.Median
+			}
+			b.Runs = append(b.Runs, run)
+			if err := save(); err != nil {
+				return b, err
+			}
+			if o.Progress != nil {
+				fmt.Fprintf(o.Progress, "[%d/%d] %s: %s (%s)\n", len(b.Runs), total, c, shortResult(run), took[i].Round(100*time.Millisecond))
+			}
 		}
 	}
 	if ctx.Err() == nil && slices.Contains(o.Scenarios, "start") && o.FirstShard() {

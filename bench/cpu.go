@@ -103,3 +103,17 @@ func cpuList(set unix.CPUSet) string {
 	}
 	return strings.Join(out, ",")
 }
+
+// placeSandbox puts process pid (and its descendants) on the sandbox's
+// CPUs when pinning: every guest, and every peer tool's server, so that
+// nswasi and the tool it is compared with are placed alike. Without
+// pinning it does nothing.
+func (o *Options) placeSandbox(pid int) error {
+	if !o.Pin {
+		return nil
+	}
+	if pid <= 0 {
+		return errors.New("pin: the sandbox gives no process id")
+	}
+	return pinTree(pid, o.pinSandbox)
+}

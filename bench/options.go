@@ -6,9 +6,12 @@
 // every repetition's raw figure — in results.json and bench.txt.
 //
 // One guest process serves one run (scenario × runner × mode × size ×
-// conns): a warm-up repetition, then the measured ones. The guest gets two
-// listeners, data and control; see scenarios/guest/workload.go for the
-// control protocol and RATIONALE.md for why.
+// conns): a warm-up repetition, then the measured ones. The runs that
+// differ only in runner, WASI host and tracing keep their guests up
+// together and take turns, repetition by repetition (Options.Schedule).
+// The guest gets two listeners, data and control; see
+// scenarios/guest/workload.go for the control protocol and RATIONALE.md
+// for why.
 package bench
 
 import (
@@ -91,9 +94,10 @@ type Options struct {
 	TargetCI float64
 	MaxReps  int
 	// Shard and Shards, when Shards > 1, keep the Shard-th (1-based) of
-	// Shards deterministic slices of the cases: case groups (a case and
-	// its traced twin) go round-robin in plan order, so every case is in
-	// exactly one shard. start and the peer checks belong to shard 1.
+	// Shards deterministic slices of the cases: groups (the cases
+	// measured together, see Schedule) go round-robin in plan order, so
+	// every case is in exactly one shard, beside the runners it is
+	// compared with. start and the peer checks belong to shard 1.
 	Shard, Shards int
 	// Progress, when set, receives one line per finished run.
 	Progress io.Writer
@@ -299,17 +303,82 @@ func (o *Options) Cases() []Case {
 	if o.Shards <= 1 {
 		return out
 	}
+	// Whole groups go round-robin to the shards: the runners compared
+	// with each other are measured on the same machine, interleaved, and
+	// a traced case stays with its untraced twin (the ratio needs both).
 	var kept []Case
-	group := -1
-	for _, c := range out {
-		if !c.Traced {
-			group++ // a traced case stays with its untraced twin: the ratio needs both
-		}
-		if group%o.Shards == o.Shard-1 {
-			kept = append(kept, c)
+	for i, g := range groups(out) {
+		if i%o.Shards == o.Shard-1 {
+			kept = append(kept, g...)
 		}
 	}
 	return kept
+}
+
+// Step is one repetition in the order Run makes it: Rep 0 is a case's
+// unrecorded warm-up, 1 to Reps its measured repetitions.
+type Step struct {
+	Case Case
+	Rep  int
+}
+
+// Schedule lists, group by group, the repetitions Run makes in the order
+// it makes them. A group is the cases that differ only in runner, WASI
+// host and tracing: their guests are started together and stay up, and
+// their repetitions are interleaved — every case's warm-up, then every
+// case's first repetition, then every case's second — so that a change of
+// load on the machine falls on every runner alike rather than on
+// whichever ran then. Repetitions that TargetCI adds follow in further
+// rounds of the same kind.
+func (o *Options) Schedule() [][]Step {
+	var out [][]Step
+	for _, g := range groups(o.Cases()) {
+		out = append(out, schedule(g, o.Reps))
+	}
+	return out
+}
+
+// schedule interleaves the warm-up and reps repetitions of the cases of
+// one group.
+func schedule(g []Case, reps int) []Step {
+	var steps []Step
+	for round := 0; round <= reps; round++ {
+		for _, i := range roundOrder(len(g), round) {
+			steps = append(steps, Step{Case: g[i], Rep: round})
+		}
+	}
+	return steps
+}
+
+// roundOrder is the order of a group's n cases in a round: forward in
+// even rounds, backward in odd ones, so that a load that grows or fades
+// during a round does not always favour the same runner (RATIONALE.md).
+func roundOrder(n, round int) []int {
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+		if round%2 == 1 {
+			order[i] = n - 1 - i
+		}
+	}
+	return order
+}
+
+// groups splits cases, in plan order, into runs of consecutive cases that
+// differ only in runner, WASI host and tracing.
+func groups(cases []Case) [][]Case {
+	var out [][]Case
+	for i, c := range cases {
+		if i == 0 || groupKey(c) != groupKey(cases[i-1]) {
+			out = append(out, nil)
+		}
+		out[len(out)-1] = append(out[len(out)-1], c)
+	}
+	return out
+}
+
+func groupKey(c Case) Case {
+	return Case{Scenario: c.Scenario, Direction: c.Direction, Mode: c.Mode, Size: c.Size, Conns: c.Conns}
 }
 
 // Steps is the number of progress lines a Run with o writes: one per

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"regexp"
 	"runtime"
@@ -55,8 +56,9 @@ type peerCheck struct {
 	metric   string
 	unit     string
 	// once runs one repetition of the tool against a server it starts
-	// at host (through spawn, inside the namespace, when set).
-	once func(ctx context.Context, bin, host string, spawn func(func()) error) (float64, string, error)
+	// at host (through spawn, inside the namespace, when set), the
+	// server placed on the sandbox's CPUs by place.
+	once func(ctx context.Context, bin, host string, spawn func(func()) error, place func(pid int) error) (float64, string, error)
 	// value picks the figure compared from one nswasi repetition.
 	value func(run results.Run) (float64, bool)
 }
@@ -80,8 +82,8 @@ func runPeers(ctx context.Context, o *Options, progress io.Writer) []results.Pee
 		{
 			tool: "iperf3", install: "iperf3", scenario: "stream", dir: "in", size: peerSize,
 			metric: "throughput", unit: "bytes/s",
-			once: func(ctx context.Context, bin, host string, spawn func(func()) error) (float64, string, error) {
-				return iperfOnce(ctx, bin, host, secs, omit, spawn)
+			once: func(ctx context.Context, bin, host string, spawn func(func()) error, place func(int) error) (float64, string, error) {
+				return iperfOnce(ctx, bin, host, secs, omit, spawn, place)
 			},
 			value: func(run results.Run) (float64, bool) {
 				return run.Summary.Median, run.Summary.N > 0
@@ -90,8 +92,8 @@ func runPeers(ctx context.Context, o *Options, progress io.Writer) []results.Pee
 		{
 			tool: "sockperf", install: "sockperf", scenario: "rr", size: rrPeerSize,
 			metric: "rtt_p50", unit: "ns",
-			once: func(ctx context.Context, bin, host string, spawn func(func()) error) (float64, string, error) {
-				return sockperfOnce(ctx, bin, host, secs, spawn)
+			once: func(ctx context.Context, bin, host string, spawn func(func()) error, place func(int) error) (float64, string, error) {
+				return sockperfOnce(ctx, bin, host, secs, spawn, place)
 			},
 			value: func(run results.Run) (float64, bool) {
 				if run.LatencyNS == nil {
@@ -174,6 +176,7 @@ func compareWrk(ctx context.Context, o *Options, bin, runner string) results.Pee
 		Size: wrkSize, Conns: wrkConns, Metric: "requests", Unit: "1/s",
 		PeerReps: []float64{}, NswasiReps: []float64{},
 	}
+	load0 := loadAverage()
 	secs := int(o.PeerDuration / time.Second)
 	args := []string{"-t", "1", "-c", strconv.Itoa(wrkConns), "-d", strconv.Itoa(secs) + "s", "--timeout", "5s"}
 	peer.Command = "wrk " + strings.Join(args, " ")
@@ -199,6 +202,12 @@ func compareWrk(ctx context.Context, o *Options, bin, runner string) results.Pee
 		return peer
 	}
 	defer g.Stop()
+	if p, ok := g.(interface{ Pid() int }); ok {
+		if err := o.placeSandbox(p.Pid()); err != nil {
+			peer.Detail = err.Error()
+			return peer
+		}
+	}
 	addr := g.Addrs()[0]
 	url := "http://" + addr.String() + "/"
 	nswasiOnce := func(d time.Duration, keep bool) error {
@@ -240,8 +249,8 @@ func compareWrk(ctx context.Context, o *Options, bin, runner string) results.Pee
 		return peer
 	}
 	fillRatio(&peer)
-	peer.Detail = fmt.Sprintf("nswasi http driver vs %s against one standalone guest under %s, netpoll, %s bodies, %d connections, %d alternating repetitions of %s each",
-		peer.Command, runner, formatSize(wrkSize), wrkConns, o.Reps, o.PeerDuration)
+	peer.Detail = fmt.Sprintf("nswasi http driver vs %s against one standalone guest under %s, netpoll, %s bodies, %d connections, %d alternating repetitions of %s each%s",
+		peer.Command, runner, formatSize(wrkSize), wrkConns, o.Reps, o.PeerDuration, load0.upTo(loadAverage()))
 	return peer
 }
 
@@ -276,6 +285,7 @@ func comparePeer(ctx context.Context, o *Options, chk peerCheck, bin string, p p
 		Mode: c.Mode, Size: c.Size, Conns: 1, Metric: chk.metric, Unit: chk.unit,
 		PeerReps: []float64{}, NswasiReps: []float64{},
 	}
+	load0 := loadAverage()
 	// One nswasi repetition per guest: each is preceded by its own
 	// warm-up, as long as the tool's omitted start.
 	po := *o
@@ -297,13 +307,13 @@ func comparePeer(ctx context.Context, o *Options, chk peerCheck, bin string, p p
 		var cmd string
 		var err error
 		if p.runner == "native" {
-			v, cmd, err = chk.once(ctx, bin, "127.0.0.1", nil)
+			v, cmd, err = chk.once(ctx, bin, "127.0.0.1", nil, o.placeSandbox)
 		} else {
 			var ns *nsrun.Namespace
 			if ns, err = nsrun.New(o.Runner.Namespace); err != nil {
 				return fmt.Errorf("%s: namespace: %w", chk.tool, err)
 			}
-			v, cmd, err = chk.once(ctx, bin, ns.PeerAddr.Addr().String(), ns.Spawn)
+			v, cmd, err = chk.once(ctx, bin, ns.PeerAddr.Addr().String(), ns.Spawn, o.placeSandbox)
 			err = errors.Join(err, ns.Close())
 		}
 		if err != nil {
@@ -329,8 +339,8 @@ func comparePeer(ctx context.Context, o *Options, chk peerCheck, bin string, p p
 	if chk.tool == "iperf3" {
 		peer.BPS = peer.PeerSummary.Median
 	}
-	peer.Detail = fmt.Sprintf("nswasi %s under %s, %s, %s, 1 connection vs %s, %d alternating repetitions of %s each",
-		peer.Scenario, p.runner, c.Mode, formatSize(c.Size), peer.Command, o.Reps, o.PeerDuration)
+	peer.Detail = fmt.Sprintf("nswasi %s under %s, %s, %s, 1 connection vs %s, %d alternating repetitions of %s each%s",
+		peer.Scenario, p.runner, c.Mode, formatSize(c.Size), peer.Command, o.Reps, o.PeerDuration, load0.upTo(loadAverage()))
 	return peer
 }
 
@@ -371,7 +381,7 @@ type server struct {
 // startServer starts bin args (through spawn, inside a namespace, when
 // given) and waits until a line of its output contains ready: the
 // server is listening. Clients started before that are refused.
-func startServer(ctx context.Context, bin string, args []string, ready string, spawn func(func()) error) (*server, error) {
+func startServer(ctx context.Context, bin string, args []string, ready string, spawn func(func()) error, place func(pid int) error) (*server, error) {
 	s := &server{cmd: exec.Command(bin, args...), exited: make(chan struct{}), out: &lockedBuffer{}}
 	s.cmd.Env = []string{}
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
@@ -398,6 +408,10 @@ func startServer(ctx context.Context, bin string, args []string, ready string, s
 		return nil, err
 	}
 	if err := <-started; err != nil {
+		return nil, fmt.Errorf("%s server: %w", bin, err)
+	}
+	if err := place(s.cmd.Process.Pid); err != nil {
+		s.stop()
 		return nil, fmt.Errorf("%s server: %w", bin, err)
 	}
 	isReady := make(chan bool, 1)
@@ -460,12 +474,12 @@ func (b *lockedBuffer) String() string {
 // iperfOnce starts a one-off iperf3 server at host, waits until it
 // listens (it says so on stdout; --forceflush, as a pipe would buffer it), runs one client test of secs seconds after omit seconds of
 // slow start left out, and returns the receiver's bytes per second.
-func iperfOnce(ctx context.Context, bin, host string, secs, omit int, spawn func(func()) error) (float64, string, error) {
+func iperfOnce(ctx context.Context, bin, host string, secs, omit int, spawn func(func()) error, place func(int) error) (float64, string, error) {
 	port, err := sandbox.FreePort()
 	if err != nil {
 		return 0, "", err
 	}
-	srv, err := startServer(ctx, bin, []string{"-s", "-1", "--forceflush", "-B", host, "-p", strconv.Itoa(port)}, "Server listening", spawn)
+	srv, err := startServer(ctx, bin, []string{"-s", "-1", "--forceflush", "-B", host, "-p", strconv.Itoa(port)}, "Server listening", spawn, place)
 	if err != nil {
 		return 0, "", err
 	}
@@ -540,12 +554,12 @@ func parseIperf(out []byte, runErr error) (bps float64, refused bool, err error)
 // messages and returns the median round-trip time in nanoseconds.
 // --full-rtt makes sockperf report the round trip, as nswasi's rr does;
 // by default it reports half of it as "latency".
-func sockperfOnce(ctx context.Context, bin, host string, secs int, spawn func(func()) error) (float64, string, error) {
+func sockperfOnce(ctx context.Context, bin, host string, secs int, spawn func(func()) error, place func(int) error) (float64, string, error) {
 	port, err := sandbox.FreePort()
 	if err != nil {
 		return 0, "", err
 	}
-	srv, err := startServer(ctx, bin, []string{"server", "--tcp", "-i", host, "-p", strconv.Itoa(port)}, "block on socket", spawn)
+	srv, err := startServer(ctx, bin, []string{"server", "--tcp", "-i", host, "-p", strconv.Itoa(port)}, "block on socket", spawn, place)
 	if err != nil {
 		return 0, "", err
 	}
@@ -595,4 +609,33 @@ func lastLines(s string, n int) string {
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
 	return s
+}
+
+// load is the machine's one-minute load average, or negative when
+// unknown. The peer checks record it: on a loaded machine the ratio
+// moves with the load, on both paths alike (RATIONALE.md).
+type load float64
+
+func loadAverage() load {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return -1
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return -1
+	}
+	v, err := strconv.ParseFloat(f[0], 64)
+	if err != nil {
+		return -1
+	}
+	return load(v)
+}
+
+// upTo says the load average over a check, from l to end.
+func (l load) upTo(end load) string {
+	if l < 0 || end < 0 {
+		return ""
+	}
+	return fmt.Sprintf("; load average %.1f at the start, %.1f at the end (%d CPUs)", float64(l), float64(end), runtime.NumCPU())
 }

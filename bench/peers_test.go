@@ -12,6 +12,7 @@ import (
 
 	"github.com/nswasi/nswasi/internal/results"
 	"github.com/nswasi/nswasi/sandbox"
+	"golang.org/x/sys/unix"
 )
 
 // What iperf3 3.12 prints, with exit status 0, when -J is given and
@@ -76,13 +77,13 @@ func TestPeerToolsOnLoopback(t *testing.T) {
 	if bin, err := exec.LookPath("iperf3"); err != nil {
 		t.Log("iperf3 not installed: skipped its part (scripts/provision.sh installs it)")
 	} else {
-		bps, cmd, err := iperfOnce(ctx, bin, "127.0.0.1", 1, 0, nil)
+		bps, cmd, err := iperfOnce(ctx, bin, "127.0.0.1", 1, 0, nil, (&Options{}).placeSandbox)
 		if err != nil || bps <= 0 || !strings.Contains(cmd, "-O 0") {
 			t.Errorf("iperf3 on loopback: %v bytes/s (%s), %v", bps, cmd, err)
 		}
 	}
 	bin := needTool(t, "sockperf")
-	rtt, cmd, err := sockperfOnce(ctx, bin, "127.0.0.1", 1, nil)
+	rtt, cmd, err := sockperfOnce(ctx, bin, "127.0.0.1", 1, nil, (&Options{}).placeSandbox)
 	// A loopback round trip takes more than 100 ns and less than 100 ms
 	// even on a loaded machine.
 	if err != nil || rtt < 100 || rtt > 1e8 || !strings.Contains(cmd, "--full-rtt") {
@@ -182,5 +183,44 @@ func TestParseWrk(t *testing.T) {
 		if v, err := parseWrk(bad); err == nil {
 			t.Errorf("parseWrk(%q) = %v, want an error", bad, v)
 		}
+	}
+}
+
+// With pinning, a peer tool's server is placed on the sandbox's CPUs, as
+// nswasi's guests are, not left on the driver's CPU it was forked from.
+func TestPeerServerPlacedLikeAGuest(t *testing.T) {
+	d, sb, ok := pinSets()
+	if !ok {
+		t.Skip("fewer than two CPUs: pinning is skipped by design")
+	}
+	o := &Options{Pin: true, pinSandbox: sb}
+	srv, err := startServer(context.Background(), "/bin/sh", []string{"-c", "echo listening; exec sleep 30"}, "listening", nil, o.placeSandbox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.stop()
+	var got unix.CPUSet
+	if err := unix.SchedGetaffinity(srv.cmd.Process.Pid, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got != sb || got == d {
+		t.Errorf("server on CPUs %s, want the sandbox's %s (driver: %s)", cpuList(got), cpuList(sb), cpuList(d))
+	}
+	if err := (&Options{Pin: true}).placeSandbox(0); err == nil {
+		t.Error("pinning a sandbox without a process id succeeded")
+	}
+}
+
+// The load average recorded beside a peer check reads /proc/loadavg, and
+// says nothing when it could not be read.
+func TestLoadAverageSaid(t *testing.T) {
+	if l := loadAverage(); l < 0 {
+		t.Fatal("no load average from /proc/loadavg")
+	}
+	if s := load(1.5).upTo(2); !strings.Contains(s, "load average 1.5 at the start, 2.0 at the end") {
+		t.Errorf("upTo = %q", s)
+	}
+	if s := load(-1).upTo(2); s != "" {
+		t.Errorf("an unknown load said %q", s)
 	}
 }

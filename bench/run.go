@@ -17,8 +17,8 @@ import (
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/nswasi/nswasi/internal/results"
-	"github.com/nswasi/nswasi/runners"
 	"github.com/nswasi/nswasi/sandbox"
+	"github.com/nswasi/nswasi/runners"
 	"github.com/nswasi/nswasi/scenarios/wire"
 	"github.com/nswasi/nswasi/wasirun"
 )
@@ -52,36 +52,130 @@ type repFigures struct {
 	cpuSys  time.Duration
 }
 
-// runOne makes one run: start the guest, warm up, measure opts.Reps
-// repetitions, stop. Failures end up in Run.Error, never as a lost run.
-func runOne(ctx context.Context, o *Options, c Case) (run results.Run) {
-	run = results.Run{
+// member is one case of a group in progress: its guest, the control
+// connection it is driven over, and what its repetitions add up to.
+type member struct {
+	c         Case
+	run       results.Run
+	g         sandbox.Guest // nil when the guest never started
+	ctl       net.Conn
+	br        *bufio.Reader
+	data      netip.AddrPort
+	pid       int
+	traceFile string
+	cleanup   []func()
+	errs      []error
+	done      bool // failed: no more repetitions
+	finished  bool // out holds the run
+	out       results.Run
+	took      time.Duration
+
+	hist                   *hdrhistogram.Histogram
+	counters               results.Counters
+	cpuUser, cpuSys        time.Duration
+	moved, ops, unanswered int64
+	repCPU, repWork        []float64
+}
+
+// runOne makes one run alone: a group of one case.
+func runOne(ctx context.Context, o *Options, c Case) results.Run {
+	runs, _ := runGroup(ctx, o, schedule([]Case{c}, o.Reps))
+	return runs[0]
+}
+
+// runGroup makes the runs of one group, whose repetitions steps lists in
+// order (see Options.Schedule): every case's guest is started first and
+// stays up, driven over its control connection, while the others take
+// their turns; repetitions that TargetCI asks for follow in further
+// rounds in the same order. It returns each case's run and the time
+// spent on it, in the group's case order. Failures end up in Run.Error,
+// never as a lost run.
+func runGroup(ctx context.Context, o *Options, steps []Step) ([]results.Run, []time.Duration) {
+	var ms []*member
+	index := map[Case]int{}
+	for _, s := range steps {
+		if _, ok := index[s.Case]; !ok {
+			index[s.Case] = len(ms)
+			ms = append(ms, &member{c: s.Case})
+		}
+	}
+	// timed runs f and counts its time as m's; a case that failed is
+	// finished at once, so that its guest does not wait for the others.
+	timed := func(m *member, f func()) {
+		t0 := time.Now()
+		f()
+		if m.done && !m.finished {
+			m.out, m.finished = m.finish(o), true
+		}
+		m.took += time.Since(t0)
+	}
+	for _, m := range ms {
+		timed(m, func() { m.start(ctx, o, len(ms)) })
+	}
+	for _, s := range steps {
+		if m := ms[index[s.Case]]; !m.done {
+			timed(m, func() { m.rep(ctx, o, s.Rep) })
+		}
+	}
+	// Rounds beyond Reps while some case is short of TargetCI.
+	for round := o.Reps + 1; ; round++ {
+		more := false
+		for _, i := range roundOrder(len(ms), round) {
+			if m := ms[i]; !m.done && o.wantMore(m.run.Reps) {
+				more = true
+				timed(m, func() { m.rep(ctx, o, round) })
+			}
+		}
+		if !more {
+			break
+		}
+	}
+	runs := make([]results.Run, len(ms))
+	took := make([]time.Duration, len(ms))
+	for i, m := range ms {
+		if !m.finished {
+			timed(m, func() { m.out, m.finished = m.finish(o), true })
+		}
+		runs[i], took[i] = m.out, m.took
+	}
+	return runs, took
+}
+
+// start starts m's guest and connects to its control listener; the guest
+// may have to wait through n-1 other cases' repetitions between its own.
+func (m *member) start(ctx context.Context, o *Options, n int) {
+	c := m.c
+	m.run = results.Run{
 		Scenario: c.Scenario, Direction: c.Direction, Runner: c.Runner, Mode: c.Mode,
 		Size: c.Size, Conns: c.Conns, Engine: "native", Traced: c.Traced, Reps: []float64{},
 	}
-	run.Metric, run.Unit = metric(c.Scenario)
+	m.run.Metric, m.run.Unit = metric(c.Scenario)
+	m.hist = newHist()
+	fail := func(err error) {
+		m.errs = append(m.errs, err)
+		m.done = true
+	}
 	info, _ := runners.Lookup(c.Runner)
 	cfg := o.Runner
 	if info.Wasm {
-		run.Engine = o.Engine
+		m.run.Engine = o.Engine
 		cfg.Wasi.Engine = o.Engine
-		run.WASIHost, cfg.Wasi.WASIHost = c.WASIHost, c.WASIHost
+		m.run.WASIHost, cfg.Wasi.WASIHost = c.WASIHost, c.WASIHost
 	}
-	var traceFile string
 	if c.Traced {
 		dir, err := os.MkdirTemp("", "nswasi-trace-")
 		if err != nil {
-			run.Error = err.Error()
-			return run
+			fail(err)
+			return
 		}
-		defer os.RemoveAll(dir)
-		traceFile = filepath.Join(dir, "hostcalls.json")
-		cfg.Wasi.TraceFile = traceFile
+		m.cleanup = append(m.cleanup, func() { os.RemoveAll(dir) })
+		m.traceFile = filepath.Join(dir, "hostcalls.json")
+		cfg.Wasi.TraceFile = m.traceFile
 	}
 	r, err := runners.New(c.Runner, cfg)
 	if err != nil {
-		run.Error = err.Error()
-		return run
+		fail(err)
+		return
 	}
 	artifact := runners.Artifact(c.Runner, o.Guest.Native, o.Guest.Wasm)
 	args := []string{c.guestScenario(), "-mode", c.Mode, "-size", strconv.Itoa(c.Size),
@@ -90,108 +184,125 @@ func runOne(ctx context.Context, o *Options, c Case) (run results.Run) {
 	if o.Verify {
 		args = append(args, "-verify")
 	}
+	// The guest lives through every case's repetitions and start-up.
+	perCase := time.Duration(o.repCap()+1)*(o.Duration+2*grace) + 30*time.Second
 	g, err := r.Start(ctx, sandbox.Spec{
 		Artifact: artifact,
 		Args:     args,
 		Env:      []string{},
 		Listen:   []sandbox.Listen{{}, {}}, // data, control
-		Timeout:  time.Duration(o.repCap()+1)*(o.Duration+2*grace) + time.Minute,
+		Timeout:  time.Duration(n)*perCase + time.Minute,
 	})
 	if err != nil {
-		run.Error = "start: " + err.Error()
+		fail(errors.New("start: " + err.Error()))
+		return
+	}
+	m.g = g
+	addrs := g.Addrs()
+	m.data = addrs[0]
+	if p, ok := g.(interface{ Pid() int }); ok {
+		m.pid = p.Pid()
+	}
+	if err := o.placeSandbox(m.pid); err != nil {
+		fail(err)
+		return
+	}
+	ctl, err := dial(ctx, addrs[1])
+	if err != nil {
+		fail(fmt.Errorf("control connection: %w", err))
+		return
+	}
+	m.ctl, m.br = ctl, bufio.NewReader(ctl)
+}
+
+// rep makes repetition i of m: 0 is the unrecorded warm-up (JIT, caches,
+// TCP windows), 1 and on the measured ones.
+func (m *member) rep(ctx context.Context, o *Options, i int) {
+	if ctx.Err() != nil {
+		m.errs = append(m.errs, ctx.Err())
+		m.done = true
+		return
+	}
+	d := o.Duration
+	if i == 0 {
+		d = o.Warmup
+	}
+	f, err := repetition(ctx, m.c, o, m.ctl, m.br, m.data, m.pid, d)
+	if i > 0 || err != nil {
+		// Counts of a failed repetition (the warm-up included) are
+		// kept: they show how far the mode got and what it saw.
+		m.counters.Reads += f.guest.Reads
+		m.counters.Writes += f.guest.Writes
+		m.counters.EAGAINs += f.guest.EAGAINs
+		m.counters.Waits += f.guest.Waits
+		m.counters.Spurious += f.guest.Spurious
+		m.counters.Gathered += f.guest.Gathered
+	}
+	if err != nil {
+		if i == 0 {
+			err = fmt.Errorf("warm-up: %w", err)
+		} else {
+			err = fmt.Errorf("repetition %d: %w", i, err)
+		}
+		m.errs = append(m.errs, err)
+		m.done = true
+		return
+	}
+	if i == 0 {
+		return
+	}
+	m.run.Reps = append(m.run.Reps, f.value)
+	if f.client.Hist != nil {
+		m.hist.Merge(f.client.Hist)
+	}
+	m.cpuUser += f.cpuUser
+	m.cpuSys += f.cpuSys
+	m.repCPU = append(m.repCPU, (f.cpuUser + f.cpuSys).Seconds())
+	work := float64(f.client.Ops)
+	if m.c.Scenario == "stream" || m.c.Scenario == "rr" {
+		work = float64(f.client.Sent + f.client.Received)
+	}
+	m.repWork = append(m.repWork, work)
+	m.moved += f.client.Sent + f.client.Received
+	m.ops += f.client.Ops
+	m.unanswered += f.client.Unanswered
+}
+
+// finish ends m's guest (quit, or stop after a failure) and fills its run.
+func (m *member) finish(o *Options) results.Run {
+	defer func() {
+		for _, f := range m.cleanup {
+			f()
+		}
+	}()
+	run := m.run
+	errs := m.errs
+	if m.g == nil {
+		run.Error = oneLine(errors.Join(errs...))
+		run.Summary = results.Summarize(run.Reps)
 		return run
 	}
-	addrs := g.Addrs()
-	var errs []error
-	if o.Pin {
-		if p, ok := g.(interface{ Pid() int }); ok {
-			if err := pinTree(p.Pid(), o.pinSandbox); err != nil {
-				errs = append(errs, err)
-			}
+	if m.ctl != nil {
+		if len(errs) == 0 {
+			_, _ = m.ctl.Write([]byte("quit\n"))
 		}
+		defer m.ctl.Close()
 	}
-	hist := newHist()
-	var counters results.Counters
-	var cpuUser, cpuSys time.Duration
-	var moved, ops, unanswered int64
-	var repCPU, repWork []float64
-	stopped := false
-	func() {
-		ctl, err := dial(ctx, addrs[1])
-		if err != nil {
-			errs = append(errs, fmt.Errorf("control connection: %w", err))
-			return
-		}
-		defer ctl.Close()
-		br := bufio.NewReader(ctl)
-		pid := 0
-		if p, ok := g.(interface{ Pid() int }); ok {
-			pid = p.Pid()
-		}
-		for i := -1; i < o.Reps || o.wantMore(run.Reps); i++ {
-			if ctx.Err() != nil {
-				errs = append(errs, ctx.Err())
-				return
-			}
-			d := o.Duration
-			if i < 0 {
-				d = o.Warmup // the warm-up: JIT, caches, TCP windows; not recorded
-			}
-			f, err := repetition(ctx, c, o, ctl, br, addrs[0], pid, d)
-			if i >= 0 || err != nil {
-				// Counts of a failed repetition (the warm-up included) are
-				// kept: they show how far the mode got and what it saw.
-				counters.Reads += f.guest.Reads
-				counters.Writes += f.guest.Writes
-				counters.EAGAINs += f.guest.EAGAINs
-				counters.Waits += f.guest.Waits
-				counters.Spurious += f.guest.Spurious
-				counters.Gathered += f.guest.Gathered
-			}
-			if err != nil {
-				if i < 0 {
-					err = fmt.Errorf("warm-up: %w", err)
-				} else {
-					err = fmt.Errorf("repetition %d: %w", i+1, err)
-				}
-				errs = append(errs, err)
-				return
-			}
-			if i < 0 {
-				continue
-			}
-			run.Reps = append(run.Reps, f.value)
-			if f.client.Hist != nil {
-				hist.Merge(f.client.Hist)
-			}
-			cpuUser += f.cpuUser
-			repCPU = append(repCPU, (f.cpuUser + f.cpuSys).Seconds())
-			work := float64(f.client.Ops)
-			if c.Scenario == "stream" || c.Scenario == "rr" {
-				work = float64(f.client.Sent + f.client.Received)
-			}
-			repWork = append(repWork, work)
-			cpuSys += f.cpuSys
-			moved += f.client.Sent + f.client.Received
-			ops += f.client.Ops
-			unanswered += f.client.Unanswered
-		}
-		_, _ = ctl.Write([]byte("quit\n"))
-	}()
 	if o.TargetCI > 0 && len(errs) == 0 && ciHalf(run.Reps) > o.TargetCI {
 		// Said, not hidden: the run ends with a wider interval than asked.
 		run.TargetCIUnmet = true
 	}
 	var res sandbox.Result
+	stopped := false
 	if len(errs) == 0 {
 		select {
-		case res = <-waitChan(g):
+		case res = <-waitChan(m.g):
 		case <-time.After(10 * time.Second):
 			errs = append(errs, errors.New("guest did not exit after quit"))
-			res, stopped = g.Stop(), true
+			res, stopped = m.g.Stop(), true
 		}
 	} else {
-		res, stopped = g.Stop(), true
+		res, stopped = m.g.Stop(), true
 	}
 	if !stopped && (res.ExitCode != 0 || res.Err != nil) {
 		errs = append(errs, fmt.Errorf("guest exit: status %d %v", res.ExitCode, res.Err))
@@ -203,23 +314,24 @@ func runOne(ctx context.Context, o *Options, c Case) (run results.Run) {
 		}
 	}
 	run.Summary = results.Summarize(run.Reps)
-	if len(run.Reps) > 0 || counters != (results.Counters{}) {
+	if len(run.Reps) > 0 || m.counters != (results.Counters{}) {
+		counters := m.counters
 		run.Counters = &counters
 	}
 	if len(run.Reps) > 0 {
-		run.CPU = cpuFigures(c, cpuUser, cpuSys, moved, ops, res)
-		if hist.TotalCount() > 0 {
-			run.LatencyNS = latency(hist)
+		run.CPU = cpuFigures(m.c, m.cpuUser, m.cpuSys, m.moved, m.ops, res)
+		if m.hist.TotalCount() > 0 {
+			run.LatencyNS = latency(m.hist)
 		}
 		// rep_work is bytes moved (stream, rr) or operations (conn, http)
 		// per repetition, the denominator of rep_cpu_s in bench.txt.
-		run.Detail = map[string]any{"ops": ops, "bytes_moved": moved, "rep_cpu_s": repCPU, "rep_work": repWork}
-		if unanswered > 0 {
-			run.Detail["unanswered"] = unanswered
+		run.Detail = map[string]any{"ops": m.ops, "bytes_moved": m.moved, "rep_cpu_s": m.repCPU, "rep_work": m.repWork}
+		if m.unanswered > 0 {
+			run.Detail["unanswered"] = m.unanswered
 		}
 	}
-	if traceFile != "" {
-		if hc, err := wasirun.LoadHostcalls(traceFile); err == nil {
+	if m.traceFile != "" {
+		if hc, err := wasirun.LoadHostcalls(m.traceFile); err == nil {
 			run.Hostcalls = hc
 		} else if run.Error == "" {
 			run.Error = "host-call trace: " + err.Error()

@@ -150,6 +150,15 @@ func startOnce(ctx context.Context, o *Options, v startVariant, cacheDir string)
 		return 0, 0, 0, fmt.Errorf("start: %w", err)
 	}
 	defer g.Stop()
+	pid := 0
+	if p, ok := g.(interface{ Pid() int }); ok {
+		pid = p.Pid()
+	}
+	// Placed like every guest when pinning; the start up to here ran
+	// where the driver runs.
+	if err := o.placeSandbox(pid); err != nil {
+		return 0, 0, 0, err
+	}
 	addr := g.Addrs()[0]
 	tr := &http.Transport{Proxy: nil, DisableKeepAlives: true}
 	defer tr.CloseIdleConnections()
@@ -163,10 +172,6 @@ func startOnce(ctx context.Context, o *Options, v startVariant, cacheDir string)
 	took = time.Since(t0)
 	if err != nil || resp.StatusCode != http.StatusOK || len(body) != startSize {
 		return 0, 0, 0, fmt.Errorf("first request: status %d, %d bytes, %v", resp.StatusCode, len(body), err)
-	}
-	pid := 0
-	if p, ok := g.(interface{ Pid() int }); ok {
-		pid = p.Pid()
 	}
 	if idle, _, err = treeMemory(pid); err != nil {
 		return 0, 0, 0, err

@@ -11,9 +11,9 @@ import (
 )
 
 var cat = Catalogue{
-	Scenarios:        []string{"stream", "rr", "conn", "idle", "http", "start"}, // the shipped experiments name them
-	BenchRunners:     []string{"native", "netns", "wasi"},
-	Modes:            []string{"blocking", "poll", "netpoll"}, // the modes the shipped experiments name
+	Scenarios:        []string{"stream", "rr", "conn", "idle", "http", "start"},     // the shipped experiments name them
+	BenchRunners:     []string{"native", "netns", "netns+fw", "wasi", "wasi+netns"}, // full names every runner
+	Modes:            []string{"blocking", "poll", "netpoll"},                       // the modes the shipped experiments name
 	Probes:           []string{"fs-read-granted", "env-canary"},
 	IsolationRunners: []string{"native", "netns+fw", "wasi"},
 	Engines:          []string{"compiler", "interpreter"},
@@ -33,7 +33,7 @@ func TestShippedExperiments(t *testing.T) {
 			t.Errorf("%s: %v", f, err)
 			continue
 		}
-		// quick names its runners; full leaves them to the catalogue's all.
+		// Both name their bench runners; probes are left to the catalogue's all.
 		if e.Bench == nil || len(e.Bench.Runners) == 0 || e.Isolation == nil || len(e.Isolation.Probes) != 2 {
 			t.Errorf("%s: defaults not resolved: %+v", f, e)
 		}

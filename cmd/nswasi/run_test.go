@@ -46,6 +46,9 @@ func TestRunTinyExperiment(t *testing.T) {
 	if !strings.Contains(string(b), "report: "+filepath.Join(out, "report.html")) {
 		t.Errorf("run does not end by saying where the report is:\n%s", b)
 	}
+	if !strings.Contains(string(b), "estimated duration on a quiet 2-core machine: ") {
+		t.Errorf("run does not say its estimated duration before it starts:\n%s", b)
+	}
 	for _, f := range []string{"experiment.yaml", "experiment.resolved.yaml", "isolation.json", "isolation.md",
 		"results.json", "bench.txt", "report.md", "report.html", "plots/isolation-matrix.png"} {
 		if st, err := os.Stat(filepath.Join(out, f)); err != nil || st.Size() == 0 {
