@@ -180,7 +180,7 @@ func compareWrk(ctx context.Context, o *Options, bin, runner string) results.Pee
 	peer.Command = "wrk " + strings.Join(args, " ")
 	info, _ := runners.Lookup(runner)
 	cfg := o.Runner
-	if info.Wasm {
+	if info.WASI() {
 		cfg.Wasi.Engine = o.Engine
 	}
 	r, err := runners.New(runner, cfg)

@@ -61,8 +61,9 @@ func runOne(ctx context.Context, o *Options, c Case) (run results.Run) {
 	}
 	run.Metric, run.Unit = metric(c.Scenario)
 	info, _ := runners.Lookup(c.Runner)
+	run.RunnerKind = info.Kind
 	cfg := o.Runner
-	if info.Wasm {
+	if info.WASI() {
 		run.Engine = o.Engine
 		cfg.Wasi.Engine = o.Engine
 		run.WASIHost, cfg.Wasi.WASIHost = c.WASIHost, c.WASIHost
@@ -212,10 +213,7 @@ func runOne(ctx context.Context, o *Options, c Case) (run results.Run) {
 		}
 		// rep_work is bytes moved (stream, rr) or operations (conn, http)
 		// per repetition, the denominator of rep_cpu_s in bench.txt.
-		run.Detail = map[string]any{"ops": ops, "bytes_moved": moved, "rep_cpu_s": repCPU, "rep_work": repWork}
-		if unanswered > 0 {
-			run.Detail["unanswered"] = unanswered
-		}
+		run.Detail = &results.RunDetail{Ops: ops, BytesMoved: moved, RepCPUS: repCPU, RepWork: repWork, Unanswered: unanswered}
 	}
 	if traceFile != "" {
 		if hc, err := wasirun.LoadHostcalls(traceFile); err == nil {

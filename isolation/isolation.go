@@ -253,7 +253,7 @@ func (s *suite) runner(name, wasiHost string) (sandbox.Runner, error) {
 // hostsOf lists the WASI hosts a runner runs under: every one chosen for
 // a WASI runner, none ("") for a native one.
 func (s *suite) hostsOf(runner string) []string {
-	if info, _ := runners.Lookup(runner); info.Wasm {
+	if info, _ := runners.Lookup(runner); info.WASI() {
 		return s.cfg.WASIHosts
 	}
 	return []string{""}
@@ -315,7 +315,8 @@ func (c *cell) hostAddr() (netip.Addr, error) {
 
 func (s *suite) runCell(ctx context.Context, p *Probe, runner, wasiHost string) results.Cell {
 	exp := p.Expect(runner, s.nativeRoot())
-	rc := results.Cell{Probe: p.Info.Name, Runner: runner, WASIHost: wasiHost, Expected: exp.Verdict, Rationale: exp.Why}
+	rc := results.Cell{Probe: p.Info.Name, Runner: runner, RunnerKind: runners.KindOf(runner), WASIHost: wasiHost,
+		Expected: exp.Verdict, Rationale: exp.Why}
 	if why := s.cannotRun(p, runner); why != "" {
 		rc.Reason = why
 		return rc

@@ -227,7 +227,7 @@ func allRuns(d *Data, scenario string) []results.Run {
 // a .wasm module, as the runner registry says.
 func isWASIRunner(name string) bool {
 	i, known := runners.Lookup(runnerName(name))
-	return known && i.Wasm
+	return known && i.WASI()
 }
 
 // wasiLabelsIn lists the runner-and-host labels of the WASI runs, in the

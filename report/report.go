@@ -194,8 +194,14 @@ func methodSection(doc *document, d *Data) {
 				"the host-call figures use the traced ones.", s.Label, traced)
 		}
 		var rows [][]string
-		for _, k := range sortedKeys(b.Config) {
-			rows = append(rows, []string{k, fmt.Sprint(b.Config[k])})
+		if !b.Config.IsZero() {
+			fields := b.Config.Fields()
+			if s.MergedShards != "" {
+				fields["shard"] = s.MergedShards
+			}
+			for _, k := range sortedKeys(fields) {
+				rows = append(rows, []string{k, fmt.Sprint(fields[k])})
+			}
 		}
 		if len(rows) == 0 {
 			doc.p("%s recorded no configuration (config is empty).", s.Label)

@@ -136,7 +136,7 @@ func cmdRun(ctx context.Context, args []string) error {
 	if i := exp.Isolation; i != nil && ctx.Err() == nil {
 		columns := 0
 		for _, r := range i.Runners {
-			if info, _ := runners.Lookup(r); info.Wasm {
+			if info, _ := runners.Lookup(r); info.WASI() {
 				columns += len(exp.WASIHosts)
 			} else {
 				columns++
