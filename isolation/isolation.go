@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/nswasi/nswasi/internal/results"
+	"github.com/nswasi/nswasi/internal/runnerinfo"
 	"github.com/nswasi/nswasi/nsrun"
 	"github.com/nswasi/nswasi/sandbox"
 	"github.com/nswasi/nswasi/sandbox/runners"
@@ -239,11 +240,8 @@ func (s *suite) nativeUserName() string {
 func (s *suite) nativeRoot() bool { return s.root && s.cfg.AsRoot }
 
 func (s *suite) runner(name, wasiHost string) (sandbox.Runner, error) {
-	if name == "netns+fw" {
-		if s.cfg.Leaks.NoFirewall {
-			return nsrun.Netns{Options: s.cfg.Runner.Namespace}, nil
-		}
-		return nsrun.Netns{Options: s.cfg.Runner.Namespace, Firewall: true}, nil
+	if info, _ := runners.Lookup(name); info.Kind == runnerinfo.Namespace && info.Firewall && s.cfg.Leaks.NoFirewall {
+		return nsrun.Netns{Options: s.cfg.Runner.Namespace}, nil
 	}
 	cfg := s.cfg.Runner
 	cfg.Wasi.WASIHost = wasiHost
@@ -259,8 +257,12 @@ func (s *suite) hostsOf(runner string) []string {
 	return []string{""}
 }
 
-func isWasi(runner string) bool  { return strings.HasPrefix(runner, "wasi") }
-func inNetns(runner string) bool { return strings.Contains(runner, "netns") }
+// isWasi and inNetns ask the registry what a runner is.
+func isWasi(runner string) bool { return runners.KindOf(runner) == runnerinfo.WASI }
+func inNetns(runner string) bool {
+	r, _ := runners.Lookup(runner)
+	return r.Netns
+}
 
 // Guest paths of the granted directories: remapped under WASI, host paths
 // natively (there is no mount namespace).

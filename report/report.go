@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/nswasi/nswasi/internal/results"
+	"github.com/nswasi/nswasi/internal/runnerinfo"
 )
 
 // Files the report writes into its output directory.
@@ -162,7 +163,7 @@ func methodSection(doc *document, d *Data) {
 			if ok(r) {
 				ns[len(r.Reps)]++
 			}
-			if r.Engine != "" && isWASIRunner(r.Runner) {
+			if r.Engine != "" && r.IsWASI() {
 				engines[r.Engine] = true
 			}
 			if r.Traced {
@@ -280,7 +281,7 @@ func ratioSection(doc *document, d *Data) {
 
 // runnerName is the runner of a runner-and-host label.
 func runnerName(label string) string {
-	r, _, _ := strings.Cut(label, " (")
+	r, _ := runnerinfo.ParseLabel(label)
 	return r
 }
 
