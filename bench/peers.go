@@ -297,7 +297,7 @@ func comparePeer(ctx context.Context, o *Options, chk peerCheck, bin string, p p
 		var v float64
 		var cmd string
 		var err error
-		if p.runner == "native" {
+		if info, _ := runners.Lookup(p.runner); !info.Netns { // the loopback path
 			v, cmd, err = chk.once(ctx, bin, "127.0.0.1", nil)
 		} else {
 			var ns *nsrun.Namespace
