@@ -208,8 +208,13 @@ func decodeLegacyConformance(b []byte, v *Conformance) error {
 func typed(m map[string]json.RawMessage, dst any, legacy map[string]any) error {
 	for _, k := range slices.Sorted(maps.Keys(m)) {
 		one, _ := json.Marshal(map[string]json.RawMessage{k: m[k]})
-		err := strict(one, dst)
+		// Try on a fresh value first: a value that fits only in part must
+		// not leave half of itself in dst.
+		err := strict(one, reflect.New(reflect.TypeOf(dst).Elem()).Interface())
 		if err == nil {
+			if err := strict(one, dst); err != nil {
+				return fmt.Errorf("%s: %v", k, err)
+			}
 			continue
 		}
 		if legacy == nil {

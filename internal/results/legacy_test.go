@@ -179,3 +179,17 @@ func TestLegacyKeys(t *testing.T) {
 		t.Errorf("unknown detail key: %v", err)
 	}
 }
+
+// A legacy value that fits a field only in part is kept whole, aside,
+// and leaves the field as it was.
+func TestLegacyPartialFit(t *testing.T) {
+	p := filepath.Join(t.TempDir(), BenchFile)
+	os.WriteFile(p, []byte(`{"schema_version": 2, "environment": {}, "config": {"sizes": [64, "big"]}, "runs": []}`), 0o644)
+	b, err := LoadBench(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Config.Sizes != nil || !reflect.DeepEqual(b.Config.Legacy["sizes"], []any{64.0, "big"}) {
+		t.Errorf("sizes %v, legacy %v", b.Config.Sizes, b.Config.Legacy)
+	}
+}
