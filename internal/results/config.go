@@ -7,6 +7,7 @@ import (
 	"maps"
 	"reflect"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -42,6 +43,9 @@ type BenchConfig struct {
 	// above takes (a key since renamed, or one of another type), so that
 	// the report can still show it. Files of this version never have it.
 	Legacy map[string]any `json:"-"`
+	// had, for an older file, lists the keys it recorded: a field it did
+	// not record is not shown as if its zero value had been chosen.
+	had map[string]bool
 }
 
 // ConformanceConfig is the configuration of a conformance run.
@@ -52,8 +56,9 @@ type ConformanceConfig struct {
 	TimeoutS float64 `json:"timeout_s,omitempty"`
 	// Jobs is how many tests ran at once.
 	Jobs int `json:"jobs,omitempty"`
-	// Legacy is as in BenchConfig.
+	// Legacy and had are as in BenchConfig.
 	Legacy map[string]any `json:"-"`
+	had    map[string]bool
 }
 
 // RunDetail holds the driver's own figures of a run's measured repetitions.
@@ -97,19 +102,26 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 func (d Duration) D() time.Duration { return time.Duration(d) }
 
 // IsZero reports whether nothing was recorded (a file without config).
-func (c BenchConfig) IsZero() bool { return reflect.ValueOf(c).IsZero() }
+func (c BenchConfig) IsZero() bool {
+	c.had = nil
+	return reflect.ValueOf(c).IsZero()
+}
 
 // IsZero reports whether nothing was recorded.
-func (c ConformanceConfig) IsZero() bool { return reflect.ValueOf(c).IsZero() }
+func (c ConformanceConfig) IsZero() bool {
+	c.had = nil
+	return reflect.ValueOf(c).IsZero()
+}
 
 // Fields lists the configuration as key and value, in the file's names
 // and with Legacy's keys, for a table; values print with fmt.
-func (c BenchConfig) Fields() map[string]any { return fields(c, c.Legacy) }
+// An older file's configuration lists only the keys the file had.
+func (c BenchConfig) Fields() map[string]any { return fields(c, c.Legacy, c.had) }
 
 // Fields lists the configuration as BenchConfig.Fields does.
-func (c ConformanceConfig) Fields() map[string]any { return fields(c, c.Legacy) }
+func (c ConformanceConfig) Fields() map[string]any { return fields(c, c.Legacy, c.had) }
 
-func fields(v any, legacy map[string]any) map[string]any {
+func fields(v any, legacy map[string]any, had map[string]bool) map[string]any {
 	m := map[string]any{}
 	b, err := json.Marshal(v)
 	if err == nil {
@@ -119,6 +131,9 @@ func fields(v any, legacy map[string]any) map[string]any {
 	}
 	if err != nil {
 		panic(fmt.Sprintf("results: configuration does not round-trip: %v", err)) // its fields are plain values
+	}
+	if had != nil {
+		maps.DeleteFunc(m, func(k string, _ any) bool { return !had[strings.ToLower(k)] })
 	}
 	maps.Copy(m, legacy)
 	return m
@@ -160,22 +175,22 @@ func decodeLegacyBench(b []byte, v *Bench) error {
 		// The detail map only ever held RunDetail's keys: another key is
 		// not a file this code knows how to read.
 		var d RunDetail
-		if err := typed(r.Detail, &d, nil); err != nil {
+		if err := typed(r.Detail, &d, nil, nil); err != nil {
 			return fmt.Errorf("run %d detail: %v", i, err)
 		}
 		v.Runs[i].Detail = &d
 	}
-	var c BenchConfig
-	c.Legacy = map[string]any{}
+	c := BenchConfig{Legacy: map[string]any{}, had: map[string]bool{}}
 	// Version 2 files from before hosts were a list name one host.
 	if h, ok := l.Config["wasi_host"]; ok {
 		var host string
 		if json.Unmarshal(h, &host) == nil {
 			c.WASIHosts = []string{host}
+			c.had["wasi_hosts"] = true
 			delete(l.Config, "wasi_host")
 		}
 	}
-	if err := typed(l.Config, &c, c.Legacy); err != nil {
+	if err := typed(l.Config, &c, c.Legacy, c.had); err != nil {
 		return fmt.Errorf("config: %v", err)
 	}
 	if len(c.Legacy) == 0 {
@@ -191,8 +206,8 @@ func decodeLegacyConformance(b []byte, v *Conformance) error {
 		return err
 	}
 	*v = l.Conformance
-	c := ConformanceConfig{Legacy: map[string]any{}}
-	if err := typed(l.Config, &c, c.Legacy); err != nil {
+	c := ConformanceConfig{Legacy: map[string]any{}, had: map[string]bool{}}
+	if err := typed(l.Config, &c, c.Legacy, c.had); err != nil {
 		return fmt.Errorf("config: %v", err)
 	}
 	if len(c.Legacy) == 0 {
@@ -204,8 +219,9 @@ func decodeLegacyConformance(b []byte, v *Conformance) error {
 
 // typed decodes a free map into the struct dst key by key. A key dst has
 // no field for, or whose value does not fit the field, goes to legacy as
-// it was; with legacy nil it is an error.
-func typed(m map[string]json.RawMessage, dst any, legacy map[string]any) error {
+// it was; with legacy nil it is an error. had, when set, records the keys
+// that went to dst (in lower case: JSON names match without case).
+func typed(m map[string]json.RawMessage, dst any, legacy map[string]any, had map[string]bool) error {
 	for _, k := range slices.Sorted(maps.Keys(m)) {
 		one, _ := json.Marshal(map[string]json.RawMessage{k: m[k]})
 		// Try on a fresh value first: a value that fits only in part must
@@ -214,6 +230,9 @@ func typed(m map[string]json.RawMessage, dst any, legacy map[string]any) error {
 		if err == nil {
 			if err := strict(one, dst); err != nil {
 				return fmt.Errorf("%s: %v", k, err)
+			}
+			if had != nil {
+				had[strings.ToLower(k)] = true
 			}
 			continue
 		}
