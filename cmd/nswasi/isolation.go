@@ -6,8 +6,10 @@ import (
 	"os"
 	"slices"
 
+	"github.com/nswasi/nswasi/internal/runnerinfo"
 	"github.com/nswasi/nswasi/isolation"
 	"github.com/nswasi/nswasi/sandbox"
+	"github.com/nswasi/nswasi/sandbox/runners"
 	"github.com/nswasi/nswasi/scenarios"
 )
 
@@ -44,7 +46,7 @@ func cmdIsolation(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	if os.Geteuid() != 0 && !*asRoot && slices.Contains(runnerNames, "native") {
+	if os.Geteuid() != 0 && !*asRoot && slices.ContainsFunc(runnerNames, func(n string) bool { return runners.KindOf(n) == runnerinfo.Native }) {
 		return sandbox.BadInput("isolation runs native guests as uid %d, and switching to it needs root (or choose --runners wasi)", isolation.Unprivileged.UID)
 	}
 	cfg, err := common.config()
