@@ -106,13 +106,13 @@ groups:
 	return b, ctx.Err()
 }
 
-func (o *Options) config() map[string]any {
-	return map[string]any{
-		"scenarios": o.Scenarios, "runners": o.Runners, "modes": o.Modes,
-		"sizes": o.Sizes, "conns": o.Conns, "reps": o.Reps,
-		"duration": o.Duration.String(), "warmup": o.Warmup.String(),
-		"engine": o.Engine, "wasi_hosts": o.WASIHosts, "trace_hostcalls": o.TraceHostcalls, "trace_modes": o.TraceModes,
-		"poll_timeout": o.PollTimeout.String(), "verify": o.Verify, "quick": o.Quick,
-		"shard": o.Shard, "shards": o.Shards, "target_ci": o.TargetCI, "max_reps": o.MaxReps, "pin": o.Pin,
+func (o *Options) config() results.BenchConfig {
+	return results.BenchConfig{
+		Scenarios: o.Scenarios, Runners: o.Runners, Modes: o.Modes,
+		Sizes: o.Sizes, Conns: o.Conns, Reps: o.Reps,
+		Duration: results.Duration(o.Duration), Warmup: results.Duration(o.Warmup),
+		Engine: o.Engine, WASIHosts: o.WASIHosts, TraceHostcalls: o.TraceHostcalls, TraceModes: o.TraceModes,
+		PollTimeout: results.Duration(o.PollTimeout), Verify: o.Verify, Quick: o.Quick,
+		Shard: o.Shard, Shards: o.Shards, TargetCI: o.TargetCI, MaxReps: o.MaxReps, Pin: o.Pin,
 	}
 }

@@ -70,7 +70,7 @@ func TestStreamIntactEveryRunnerAndMode(t *testing.T) {
 		if r.Error != "" {
 			// Only WASI runners may fail, and only in the modes known not to work there.
 			info, _ := runners.Lookup(r.Runner)
-			if !info.Wasm || r.Mode == "blocking" || r.Mode == "nonblocking" {
+			if !info.WASI() || r.Mode == "blocking" || r.Mode == "nonblocking" {
 				t.Errorf("%s: %s", name, r.Error)
 			} else {
 				t.Logf("%s: recorded as failed: %.200s", name, r.Error)
@@ -83,8 +83,7 @@ func TestStreamIntactEveryRunnerAndMode(t *testing.T) {
 		if len(r.Reps) != o.Reps || r.Summary.N != o.Reps {
 			t.Errorf("%s: %d reps, summary n=%d, want %d", name, len(r.Reps), r.Summary.N, o.Reps)
 		}
-		moved, _ := r.Detail["bytes_moved"].(int64)
-		if moved <= 0 {
+		if r.Detail == nil || r.Detail.BytesMoved <= 0 {
 			t.Errorf("%s: no bytes moved", name)
 		}
 		k := r.Counters
@@ -137,7 +136,7 @@ func TestQuickLikeRunAllScenarios(t *testing.T) {
 		}
 		info, _ := runners.Lookup(r.Runner)
 		if r.Traced {
-			if !info.Wasm {
+			if !info.WASI() {
 				t.Errorf("%s: traced run under %s", r.Scenario, r.Runner)
 			}
 			if r.Hostcalls["sock_accept"].Calls < 1 || r.Hostcalls["fd_read"].Calls < 1 {

@@ -37,7 +37,7 @@ const (
 // startCost is what starting and ending one guest of runner costs.
 func startCost(runner string) time.Duration {
 	d := estNative
-	if info, _ := runners.Lookup(runner); info.Wasm {
+	if info, _ := runners.Lookup(runner); info.WASI() {
 		d = estWasm
 	}
 	if strings.Contains(runner, "netns") {
@@ -64,7 +64,7 @@ func (o *Options) Estimate() time.Duration {
 	reps := time.Duration(o.Reps)
 	if slices.Contains(o.Scenarios, "start") {
 		for _, r := range o.Runners {
-			if info, _ := runners.Lookup(r); !info.Wasm {
+			if info, _ := runners.Lookup(r); !info.WASI() {
 				d += reps * (startCost(r) + estLoad)
 				continue
 			}

@@ -283,13 +283,13 @@ func (o *Options) Cases() []Case {
 						for _, r := range o.Runners {
 							info, _ := runners.Lookup(r)
 							hosts := []string{""}
-							if info.Wasm {
+							if info.WASI() {
 								hosts = o.wasiHosts()
 							}
 							for _, h := range hosts {
 								c := Case{Scenario: sc, Direction: d, Runner: r, Mode: m, Size: size, Conns: n, WASIHost: h}
 								out = append(out, c)
-								if info.Wasm && o.TraceHostcalls && (len(o.TraceModes) == 0 || slices.Contains(o.TraceModes, m)) {
+								if info.WASI() && o.TraceHostcalls && (len(o.TraceModes) == 0 || slices.Contains(o.TraceModes, m)) {
 									c.Traced = true
 									out = append(out, c)
 								}
@@ -390,7 +390,7 @@ func (o *Options) Steps() int {
 	}
 	if slices.Contains(o.Scenarios, "start") {
 		for _, r := range o.Runners {
-			if info, _ := runners.Lookup(r); info.Wasm {
+			if info, _ := runners.Lookup(r); info.WASI() {
 				n += 2 * len(o.wasiHosts()) // cold and warm cache, per host
 			} else {
 				n++

@@ -69,7 +69,10 @@ func BenchText(b *results.Bench) []byte {
 			fmt.Fprintf(&w, "# %s: %s\n", name, strings.ReplaceAll(r.Error, "\n", " "))
 		}
 		unit, scale := textUnit(r)
-		cpu, _ := r.Detail["rep_cpu_s"].([]float64)
+		var cpu []float64
+		if r.Detail != nil {
+			cpu = r.Detail.RepCPUS
+		}
 		for i, v := range r.Reps {
 			fmt.Fprintf(&w, "%s\t1\t%.6g %s", name, v*scale, unit)
 			if i < len(cpu) {
@@ -85,15 +88,14 @@ func BenchText(b *results.Bench) []byte {
 
 // cpuPer expresses repetition i's CPU seconds per GB or per 1,000 operations.
 func cpuPer(r results.Run, cpuS float64, i int) (float64, string, bool) {
-	work, _ := r.Detail["rep_work"].([]float64)
-	if i >= len(work) || work[i] <= 0 {
+	if r.Detail == nil || i >= len(r.Detail.RepWork) || r.Detail.RepWork[i] <= 0 {
 		return 0, "", false
 	}
 	switch r.Scenario {
 	case "stream", "rr":
-		return cpuS / (work[i] / 1e9), "cpu-s/GB", true
+		return cpuS / (r.Detail.RepWork[i] / 1e9), "cpu-s/GB", true
 	case "conn", "http":
-		return cpuS / (work[i] / 1000), "cpu-s/1k-ops", true
+		return cpuS / (r.Detail.RepWork[i] / 1000), "cpu-s/1k-ops", true
 	}
 	return 0, "", false
 }

@@ -182,7 +182,7 @@ func compareWrk(ctx context.Context, o *Options, bin, runner string) results.Pee
 	peer.Command = "wrk " + strings.Join(args, " ")
 	info, _ := runners.Lookup(runner)
 	cfg := o.Runner
-	if info.Wasm {
+	if info.WASI() {
 		cfg.Wasi.Engine = o.Engine
 	}
 	r, err := runners.New(runner, cfg)
@@ -306,7 +306,7 @@ func comparePeer(ctx context.Context, o *Options, chk peerCheck, bin string, p p
 		var v float64
 		var cmd string
 		var err error
-		if p.runner == "native" {
+		if info, _ := runners.Lookup(p.runner); !info.Netns { // the loopback path
 			v, cmd, err = chk.once(ctx, bin, "127.0.0.1", nil, o.placeSandbox)
 		} else {
 			var ns *nsrun.Namespace

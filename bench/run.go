@@ -17,8 +17,8 @@ import (
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/nswasi/nswasi/internal/results"
-	"github.com/nswasi/nswasi/sandbox"
 	"github.com/nswasi/nswasi/runners"
+	"github.com/nswasi/nswasi/sandbox"
 	"github.com/nswasi/nswasi/scenarios/wire"
 	"github.com/nswasi/nswasi/wasirun"
 )
@@ -156,8 +156,9 @@ func (m *member) start(ctx context.Context, o *Options, n int) {
 		m.done = true
 	}
 	info, _ := runners.Lookup(c.Runner)
+	m.run.RunnerKind = info.Kind
 	cfg := o.Runner
-	if info.Wasm {
+	if info.WASI() {
 		m.run.Engine = o.Engine
 		cfg.Wasi.Engine = o.Engine
 		m.run.WASIHost, cfg.Wasi.WASIHost = c.WASIHost, c.WASIHost
@@ -325,10 +326,7 @@ func (m *member) finish(o *Options) results.Run {
 		}
 		// rep_work is bytes moved (stream, rr) or operations (conn, http)
 		// per repetition, the denominator of rep_cpu_s in bench.txt.
-		run.Detail = map[string]any{"ops": m.ops, "bytes_moved": m.moved, "rep_cpu_s": m.repCPU, "rep_work": m.repWork}
-		if m.unanswered > 0 {
-			run.Detail["unanswered"] = m.unanswered
-		}
+		run.Detail = &results.RunDetail{Ops: m.ops, BytesMoved: m.moved, RepCPUS: m.repCPU, RepWork: m.repWork, Unanswered: m.unanswered}
 	}
 	if m.traceFile != "" {
 		if hc, err := wasirun.LoadHostcalls(m.traceFile); err == nil {

@@ -42,7 +42,7 @@ const startSize = 64
 func runStart(ctx context.Context, o *Options, progress io.Writer) []results.Run {
 	var vs []startVariant
 	for _, r := range o.Runners {
-		if info, _ := runners.Lookup(r); info.Wasm {
+		if info, _ := runners.Lookup(r); info.WASI() {
 			for _, h := range o.wasiHosts() {
 				vs = append(vs, startVariant{r, h, "cold"}, startVariant{r, h, "warm"})
 			}
@@ -95,7 +95,8 @@ func runStart(ctx context.Context, o *Options, progress io.Writer) []results.Run
 			engine = o.Engine
 		}
 		mk := func(scenario, dir, metric, unit string, reps []float64) results.Run {
-			r := results.Run{Scenario: scenario, Direction: dir, Runner: v.runner, WASIHost: v.wasiHost, Mode: "netpoll", Size: startSize, Conns: 1,
+			r := results.Run{Scenario: scenario, Direction: dir, Runner: v.runner, RunnerKind: runners.KindOf(v.runner), WASIHost: v.wasiHost,
+				Mode: "netpoll", Size: startSize, Conns: 1,
 				Engine: engine, Metric: metric, Unit: unit, Reps: reps}
 			if r.Reps == nil {
 				r.Reps = []float64{}
@@ -129,7 +130,7 @@ func runStart(ctx context.Context, o *Options, progress io.Writer) []results.Run
 func startOnce(ctx context.Context, o *Options, v startVariant, cacheDir string) (took time.Duration, idle, load int64, err error) {
 	info, _ := runners.Lookup(v.runner)
 	cfg := o.Runner
-	if info.Wasm {
+	if info.WASI() {
 		cfg.Wasi.Engine = o.Engine
 		cfg.Wasi.CacheDir = cacheDir
 		cfg.Wasi.WASIHost = v.wasiHost

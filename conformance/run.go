@@ -90,10 +90,10 @@ func Run(ctx context.Context, cfg Config) (*results.Conformance, error) {
 	res := &results.Conformance{
 		SchemaVersion: results.SchemaVersion,
 		Environment:   results.CurrentEnvironment(),
-		Config: map[string]any{
-			"engine":    engineName(cfg.Runner.Engine),
-			"timeout_s": cfg.Timeout.Seconds(),
-			"jobs":      jobs,
+		Config: results.ConformanceConfig{
+			Engine:   engineName(cfg.Runner.Engine),
+			TimeoutS: cfg.Timeout.Seconds(),
+			Jobs:     jobs,
 		},
 		Hosts: cfg.Hosts,
 		Cases: []results.ConformanceCase{},

@@ -57,7 +57,7 @@ func Markdown(res *results.Conformance) string {
 		wazero = "(version unknown)"
 	}
 	fmt.Fprintf(&b, "wasi-testsuite tests under each WASI host; wazero %s, engine %v, timeout %vs per test; nswasi %s, %s, %s.\n\n",
-		wazero, res.Config["engine"], res.Config["timeout_s"], env.NswasiVersion, env.Kernel, env.Time.Format("2006-01-02 15:04 MST"))
+		wazero, res.Config.Engine, res.Config.TimeoutS, env.NswasiVersion, env.Kernel, env.Time.Format("2006-01-02 15:04 MST"))
 	if res.Partial {
 		b.WriteString("**Partial:** the run was interrupted; cases that did not finish are missing.\n\n")
 	}

@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/nswasi/nswasi/internal/results"
+	"github.com/nswasi/nswasi/internal/runnerinfo"
 	"github.com/nswasi/nswasi/internal/usage"
 	"github.com/nswasi/nswasi/nsrun"
 	"github.com/nswasi/nswasi/runners"
@@ -240,11 +241,8 @@ func (s *suite) nativeUserName() string {
 func (s *suite) nativeRoot() bool { return s.root && s.cfg.AsRoot }
 
 func (s *suite) runner(name, wasiHost string) (sandbox.Runner, error) {
-	if name == "netns+fw" {
-		if s.cfg.Leaks.NoFirewall {
-			return nsrun.Netns{Options: s.cfg.Runner.Namespace}, nil
-		}
-		return nsrun.Netns{Options: s.cfg.Runner.Namespace, Firewall: true}, nil
+	if info, _ := runners.Lookup(name); info.Kind == runnerinfo.Namespace && info.Firewall && s.cfg.Leaks.NoFirewall {
+		return nsrun.Netns{Options: s.cfg.Runner.Namespace}, nil
 	}
 	cfg := s.cfg.Runner
 	cfg.Wasi.WASIHost = wasiHost
@@ -258,7 +256,7 @@ func (s *suite) hostsOf(runner string) []string { return s.cfg.hostsOf(runner) }
 // hostsOf lists the columns of runner: one per WASI host for a WASI
 // runner, one ("") otherwise.
 func (c Config) hostsOf(runner string) []string {
-	if info, _ := runners.Lookup(runner); info.Wasm {
+	if info, _ := runners.Lookup(runner); info.WASI() {
 		if len(c.WASIHosts) == 0 {
 			return []string{c.Runner.Wasi.WASIHost}
 		}
@@ -284,8 +282,12 @@ func (c Config) Steps() int {
 	return len(ps) * columns
 }
 
-func isWasi(runner string) bool  { return strings.HasPrefix(runner, "wasi") }
-func inNetns(runner string) bool { return strings.Contains(runner, "netns") }
+// isWasi and inNetns ask the registry what a runner is.
+func isWasi(runner string) bool { return runners.KindOf(runner) == runnerinfo.WASI }
+func inNetns(runner string) bool {
+	r, _ := runners.Lookup(runner)
+	return r.Netns
+}
 
 // Guest paths of the granted directories: remapped under WASI, host paths
 // natively (there is no mount namespace).
@@ -340,7 +342,8 @@ func (c *cell) hostAddr() (netip.Addr, error) {
 
 func (s *suite) runCell(ctx context.Context, p *Probe, runner, wasiHost string) results.Cell {
 	exp := p.Expect(runner, s.nativeRoot())
-	rc := results.Cell{Probe: p.Info.Name, Runner: runner, WASIHost: wasiHost, Expected: exp.Verdict, Rationale: exp.Why}
+	rc := results.Cell{Probe: p.Info.Name, Runner: runner, RunnerKind: runners.KindOf(runner), WASIHost: wasiHost,
+		Expected: exp.Verdict, Rationale: exp.Why}
 	if why := s.cannotRun(p, runner); why != "" {
 		rc.Reason = why
 		return rc

@@ -5,7 +5,6 @@ import (
 	"math"
 	"sort"
 	"strings"
-	"time"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -446,7 +445,7 @@ func hostcallFunctions(runs []results.Run) []string {
 // Denominators of per-operation host-call rates, best first.
 const (
 	perMessage   = iota // Counters.Messages: the guest's own count
-	perOperation        // Detail["ops"]: operations the driver completed in the measured repetitions
+	perOperation        // Detail.Ops: operations the driver completed in the measured repetitions
 	perReadWrite        // the guest's read and write calls
 	perNothing
 )
@@ -458,28 +457,14 @@ func denominator(r results.Run, kind int) (n float64, got int) {
 		return float64(r.Counters.Messages), perMessage
 	}
 	if kind < 0 || kind == perOperation {
-		if v, isNum := number(r.Detail["ops"]); isNum && v > 0 {
-			return v, perOperation
+		if r.Detail != nil && r.Detail.Ops > 0 {
+			return float64(r.Detail.Ops), perOperation
 		}
 	}
 	if (kind < 0 || kind == perReadWrite) && r.Counters != nil && r.Counters.Reads+r.Counters.Writes > 0 {
 		return float64(r.Counters.Reads + r.Counters.Writes), perReadWrite
 	}
 	return 0, perNothing
-}
-
-// number reads a number from a run's Detail: float64 once loaded from
-// JSON, an integer when built in memory.
-func number(v any) (float64, bool) {
-	switch n := v.(type) {
-	case float64:
-		return n, true
-	case int64:
-		return float64(n), true
-	case int:
-		return float64(n), true
-	}
-	return 0, false
 }
 
 // commonDenominator is the best kind every run with host calls has, so one
@@ -515,10 +500,9 @@ func lifeCaveat(d *Data) string {
 	t := "Host calls are counted over the guest's whole life (start-up and warm-up included), operations only over the measured repetitions, " +
 		"so a rate is an upper bound"
 	for _, s := range d.benches() {
-		w, errW := time.ParseDuration(fmt.Sprint(s.Bench.Config["warmup"]))
-		du, errD := time.ParseDuration(fmt.Sprint(s.Bench.Config["duration"]))
-		reps, isNum := number(s.Bench.Config["reps"])
-		if errW == nil && errD == nil && isNum && reps > 0 && du > 0 {
+		c := s.Bench.Config
+		w, du, reps := c.Warmup.D(), c.Duration.D(), float64(c.Reps)
+		if reps > 0 && du > 0 {
 			t += fmt.Sprintf(" (%s: the warm-up is %.0f%% of the driven time)", s.Label, 100*w.Seconds()/(w.Seconds()+reps*du.Seconds()))
 		}
 	}
@@ -679,8 +663,8 @@ func denominatorNote(kind int) string {
 func pollTimeouts(d *Data) string {
 	var out []string
 	for _, s := range d.benches() {
-		if v, found := s.Bench.Config["poll_timeout"]; found {
-			if t := fmt.Sprint(v); indexOf(out, t) < 0 {
+		if v := s.Bench.Config.PollTimeout.D(); v > 0 {
+			if t := v.String(); indexOf(out, t) < 0 {
 				out = append(out, t)
 			}
 		}

@@ -89,7 +89,7 @@ func caseName(r results.Run) string {
 		parts = append(parts, humanBytes(r.Size))
 	}
 	parts = append(parts, connsName(r.Conns))
-	if isWASIRunner(r.Runner) && r.Engine != "" {
+	if r.IsWASI() && r.Engine != "" {
 		parts = append(parts, "engine "+r.Engine)
 	}
 	return strings.Join(parts, ", ")
@@ -253,14 +253,17 @@ func latencyFindings(s *Source, add func(string, ...any)) {
 }
 
 func spuriousFindings(s *Source, add func(string, ...any)) {
-	type key struct{ runner, mode string }
+	type key struct {
+		runner, mode string
+		wasi         bool
+	}
 	sp, waits := map[key]int64{}, map[key]int64{}
 	scen := map[key][]string{}
 	for _, r := range measuredRuns(s) {
 		// A failed run's counters stop at its failure (often a wait that
 		// failed outright): no rate to quote.
 		if ok(r) && r.Counters != nil && r.Counters.Waits > 0 {
-			k := key{r.Label(), r.Mode}
+			k := key{r.Label(), r.Mode, r.IsWASI()}
 			sp[k] += r.Counters.Spurious
 			waits[k] += r.Counters.Waits
 			if n := scenarioName(r); indexOf(scen[k], n) < 0 {
@@ -283,7 +286,7 @@ func spuriousFindings(s *Source, add func(string, ...any)) {
 	for _, k := range keys {
 		t := fmt.Sprintf("%s / %s %.1f%% of %d waits (%s)", k.runner, k.mode, 100*float64(sp[k])/float64(waits[k]), waits[k],
 			strings.Join(scen[k], ", "))
-		if isWASIRunner(k.runner) {
+		if k.wasi {
 			wasi = append(wasi, t)
 		} else {
 			native = append(native, t)

@@ -56,7 +56,7 @@ func ratioViews(d *Data) []ratioView {
 			runs := onlyDirection(all, dir)
 			best, fallback := -1, -1
 			for _, w := range runs {
-				if !isWASIRunner(w.Runner) {
+				if !w.IsWASI() {
 					continue
 				}
 				fallback = max(fallback, w.Size)

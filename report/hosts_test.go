@@ -18,7 +18,7 @@ func TestReportMergesOneAndTwoHosts(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range d.Sources[0].Bench.Runs {
-		if isWASIRunner(r.Runner) && r.WASIHost != "wazero" {
+		if r.IsWASI() && r.WASIHost != "wazero" {
 			t.Fatalf("version-1 run %s under %s loaded with host %q, want wazero", r.Scenario, r.Runner, r.WASIHost)
 		}
 	}

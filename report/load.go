@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"maps"
 	"os"
 	"path/filepath"
 
@@ -23,6 +22,10 @@ type Source struct {
 	Isolation *results.Isolation // nil when it has no isolation.json
 	// Conformance is nil when the directory has no conformance.json.
 	Conformance *results.Conformance
+	// MergedShards, on a source merged from shards, says how many of how
+	// many there were ("2 of 3 merged"); the configuration's shard is then
+	// the first one's.
+	MergedShards string
 }
 
 // Env is the source's environment, from whichever file it has.
@@ -61,19 +64,12 @@ func Load(dirs ...string) (*Data, error) {
 }
 
 // shardOf reads the shard a source's benchmarks were (I of N; 0, 0 when
-// not sharded). JSON numbers decode as float64.
+// not sharded).
 func shardOf(s *Source) (i, n int) {
-	if s.Bench == nil {
+	if s.Bench == nil || s.Bench.Config.Shards <= 1 {
 		return 0, 0
 	}
-	f := func(k string) int {
-		v, _ := s.Bench.Config[k].(float64)
-		return int(v)
-	}
-	if n = f("shards"); n <= 1 {
-		return 0, 0
-	}
-	return f("shard"), n
+	return s.Bench.Config.Shard, s.Bench.Config.Shards
 }
 
 // mergeShards makes one source of the shards of one sharded run (`nswasi
@@ -117,8 +113,7 @@ func mergeShards(srcs []*Source) []*Source {
 		if len(seen[n]) < n {
 			m.Bench.Partial = true // a shard is missing
 		}
-		m.Bench.Config = maps.Clone(m.Bench.Config)
-		m.Bench.Config["shard"] = fmt.Sprintf("%d of %d merged", len(seen[n]), n)
+		m.MergedShards = fmt.Sprintf("%d of %d merged", len(seen[n]), n)
 	}
 	return out
 }

@@ -5,7 +5,7 @@ import (
 	"sort"
 
 	"github.com/nswasi/nswasi/internal/results"
-	"github.com/nswasi/nswasi/runners"
+	"github.com/nswasi/nswasi/internal/runnerinfo"
 )
 
 // runsOf returns the source's measured runs of one scenario: the untraced
@@ -129,7 +129,7 @@ func mainVariant(runs []results.Run) variant {
 	}
 	ne := map[string]int{}
 	for _, r := range runs {
-		if r.Conns == v.conns && isWASIRunner(r.Runner) {
+		if r.Conns == v.conns && r.IsWASI() {
 			ne[r.Engine]++
 		}
 	}
@@ -147,7 +147,7 @@ func mainVariant(runs []results.Run) variant {
 func onlyVariant(runs []results.Run, v variant) []results.Run {
 	var out []results.Run
 	for _, r := range runs {
-		if r.Conns == v.conns && (!isWASIRunner(r.Runner) || r.Engine == v.engine) {
+		if r.Conns == v.conns && (!r.IsWASI() || r.Engine == v.engine) {
 			out = append(out, r)
 		}
 	}
@@ -223,35 +223,35 @@ func allRuns(d *Data, scenario string) []results.Run {
 	return out
 }
 
-// isWASIRunner reports whether a runner, or a runner-and-host label, runs
-// a .wasm module, as the runner registry says.
-func isWASIRunner(name string) bool {
-	i, known := runners.Lookup(runnerName(name))
-	return known && i.Wasm
-}
-
-// wasiLabelsIn lists the runner-and-host labels of the WASI runs, in the
-// report's order.
+// wasiLabelsIn lists the runner-and-host labels of the WASI runs (by the
+// kind each run records), in the report's order.
 func wasiLabelsIn(runs []results.Run) []string {
-	var out []string
-	for _, l := range runnersIn(runs) {
-		if isWASIRunner(l) {
-			out = append(out, l)
+	var wasi []results.Run
+	for _, r := range runs {
+		if r.IsWASI() {
+			wasi = append(wasi, r)
 		}
 	}
-	return out
+	return runnersIn(wasi)
 }
 
 // nativeCounterpart is the native runner a WASI runner is measured against:
-// the one that differs from it by WASI alone. wasi runs its host process
-// as a plain child, like native; wasi+netns runs it in a network namespace
-// set up as netns sets up its guest's. Ratios to native always pair them
-// so, so that the network namespace's own cost does not count as WASI's.
+// the registry's counterpart, which differs from it by WASI alone. wasi
+// runs its host process as a plain child, like native; wasi+netns runs it
+// in a network namespace set up as netns sets up its guest's. Ratios to
+// native always pair them so, so that the network namespace's own cost
+// does not count as WASI's. A runner the registry does not know is
+// measured against the unsandboxed control.
 func nativeCounterpart(runner string) string {
-	if runner == "wasi+netns" {
-		return "netns"
+	if c := runnerinfo.Counterpart(runner); c != runner {
+		return c
 	}
-	return "native"
+	for _, r := range runnerinfo.All {
+		if r.Kind == runnerinfo.Native {
+			return r.Name
+		}
+	}
+	return runner
 }
 
 // humanBytes formats a message size: 64 B, 1 KiB, 128 KiB, 1 MiB.

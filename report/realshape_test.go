@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nswasi/nswasi/internal/results"
 )
@@ -11,9 +12,9 @@ import (
 // realShaped is a bench shaped like a real quick run: one stream size, both
 // directions, engine "native" on native runners, a traced repeat of every
 // WASI run (ten times faster here, so leaking it into a figure shows), no
-// Counters.Messages but Detail["ops"], and a long error.
+// Counters.Messages but Detail.Ops, and a long error.
 func realShaped() *Data {
-	b := &results.Bench{SchemaVersion: results.SchemaVersion, Config: map[string]any{"warmup": "50ms", "duration": "200ms", "reps": 3.0}}
+	b := &results.Bench{SchemaVersion: results.SchemaVersion, Config: results.BenchConfig{Warmup: results.Duration(50 * time.Millisecond), Duration: results.Duration(200 * time.Millisecond), Reps: 3}}
 	longErr := "guest stderr: " + strings.Repeat("poll_oneoff fd_write subscription on fd 6: Not supported ", 20)
 	for _, dir := range []string{"in", "out"} {
 		for _, r := range []string{"native", "netns", "wasi", "wasi+netns"} {
@@ -30,7 +31,7 @@ func realShaped() *Data {
 					run.Reps = []float64{base, base * 1.01, base * 0.99}
 					run.Summary = results.Summarize(run.Reps)
 					run.Counters = &results.Counters{Reads: 100, Writes: 100}
-					run.Detail = map[string]any{"ops": 50.0}
+					run.Detail = &results.RunDetail{Ops: 50}
 				}
 				b.Runs = append(b.Runs, run)
 				if isWASI(r) {
@@ -156,8 +157,8 @@ func TestLongErrorsAreConcise(t *testing.T) {
 // The host-call denominator: the guest's message count, else the driver's
 // operations, else reads and writes; one figure never mixes them.
 func TestHostcallDenominator(t *testing.T) {
-	withMsgs := results.Run{Counters: &results.Counters{Messages: 7, Reads: 3}, Detail: map[string]any{"ops": 5.0}, Hostcalls: map[string]results.HostCall{"x": {}}}
-	withOps := results.Run{Counters: &results.Counters{Reads: 3}, Detail: map[string]any{"ops": 5.0}, Hostcalls: map[string]results.HostCall{"x": {}}}
+	withMsgs := results.Run{Counters: &results.Counters{Messages: 7, Reads: 3}, Detail: &results.RunDetail{Ops: 5}, Hostcalls: map[string]results.HostCall{"x": {}}}
+	withOps := results.Run{Counters: &results.Counters{Reads: 3}, Detail: &results.RunDetail{Ops: 5}, Hostcalls: map[string]results.HostCall{"x": {}}}
 	if n, k := denominator(withMsgs, -1); n != 7 || k != perMessage {
 		t.Errorf("messages: %v %v", n, k)
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/nswasi/nswasi/internal/results"
+	"github.com/nswasi/nswasi/internal/runnerinfo"
 )
 
 // Files the report writes into its output directory.
@@ -162,7 +163,7 @@ func methodSection(doc *document, d *Data) {
 			if ok(r) {
 				ns[len(r.Reps)]++
 			}
-			if r.Engine != "" && isWASIRunner(r.Runner) {
+			if r.Engine != "" && r.IsWASI() {
 				engines[r.Engine] = true
 			}
 			if r.Traced {
@@ -198,8 +199,14 @@ func methodSection(doc *document, d *Data) {
 				"the host-call figures use the traced ones.", s.Label, traced)
 		}
 		var rows [][]string
-		for _, k := range sortedKeys(b.Config) {
-			rows = append(rows, []string{k, fmt.Sprint(b.Config[k])})
+		if !b.Config.IsZero() {
+			fields := b.Config.Fields()
+			if s.MergedShards != "" {
+				fields["shard"] = s.MergedShards
+			}
+			for _, k := range sortedKeys(fields) {
+				rows = append(rows, []string{k, fmt.Sprint(fields[k])})
+			}
 		}
 		if len(rows) == 0 {
 			doc.p("%s recorded no configuration (config is empty).", s.Label)
@@ -278,7 +285,7 @@ func ratioSection(doc *document, d *Data) {
 
 // runnerName is the runner of a runner-and-host label.
 func runnerName(label string) string {
-	r, _, _ := strings.Cut(label, " (")
+	r, _ := runnerinfo.ParseLabel(label)
 	return r
 }
 

@@ -4,9 +4,7 @@ import (
 	"image/color"
 	"math"
 
-	"github.com/nswasi/nswasi/internal/results"
-	"github.com/nswasi/nswasi/runners"
-	"github.com/nswasi/nswasi/wasirun"
+	"github.com/nswasi/nswasi/internal/runnerinfo"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -14,46 +12,64 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 )
 
-// palette holds the series colours. The first seven are the Okabe-Ito
-// palette (Okabe & Ito 2008), whose colours stay distinct under the common
-// colour-vision deficiencies; black is left out, it is used for axes, text
-// and mismatch marks. They are ordered so that the runner-and-host series
-// keep the colours the runners had before there were two WASI hosts
-// (native blue, netns orange, wasi and wasi+netns on wazero reddish purple
-// and vermillion), and so that the pale yellow goes to netns+fw, which the
-// benchmarks leave out by default. The four after them are from Paul Tol's
-// "muted" scheme, also safe for colour-vision deficiencies: slots for a
-// runner or host added later, before colours repeat.
-var palette = []color.RGBA{
-	{0x00, 0x72, 0xB2, 0xff}, // blue: native
-	{0xE6, 0x9F, 0x00, 0xff}, // orange: netns
-	{0xF0, 0xE4, 0x42, 0xff}, // yellow: netns+fw
-	{0xCC, 0x79, 0xA7, 0xff}, // reddish purple: wasi (wazero)
-	{0x00, 0x9E, 0x73, 0xff}, // bluish green: wasi (nswasi)
-	{0xD5, 0x5E, 0x00, 0xff}, // vermillion: wasi+netns (wazero)
-	{0x56, 0xB4, 0xE9, 0xff}, // sky blue: wasi+netns (nswasi)
-	{0x33, 0x22, 0x88, 0xff}, // indigo
-	{0x88, 0x22, 0x55, 0xff}, // wine
-	{0x99, 0x99, 0x33, 0xff}, // olive
-	{0x11, 0x77, 0x33, 0xff}, // green
-}
-
-// Every series also gets its own marker and dash pattern, so a figure
-// printed in greyscale still tells the series apart. The glyphs are as many
-// as the palette's colours, so no two of the first len(palette) series
-// share a marker either; the seven runner-and-hosts get solid shapes (a
-// thin outline vanishes under a confidence whisker): wasi a triangle up
-// (wazero) and a diamond (nswasi), wasi+netns a triangle down and a
-// diamond with a hole.
+// Series styles come in slots. The first slots are the registry's
+// runner-and-host series (package runnerinfo), each with the colour and
+// marker the registry declares, so a runner-and-host is drawn alike in
+// every figure; the registry test keeps them distinct. The slots after
+// them are for other series (host calls, tools): Paul Tol's "muted"
+// scheme, also safe for colour-vision deficiencies, with markers no runner
+// uses. Every slot also has its own dash pattern, so a figure printed in
+// greyscale still tells the series apart.
 var (
-	seriesGlyphs = []draw.GlyphDrawer{draw.CircleGlyph{}, draw.BoxGlyph{}, draw.CrossGlyph{}, polyGlyph{3, 0},
-		polyGlyph{4, 0}, polyGlyph{3, math.Pi}, hollowGlyph{polyGlyph{4, 0}}, draw.PlusGlyph{}, hollowGlyph{polyGlyph{3, 0}},
-		hollowGlyph{draw.BoxGlyph{}}, polyGlyph{5, 0}}
+	registrySeries = runnerinfo.AllSeries()
+	extraColours   = []color.RGBA{
+		{0x33, 0x22, 0x88, 0xff}, // indigo
+		{0x88, 0x22, 0x55, 0xff}, // wine
+		{0x99, 0x99, 0x33, 0xff}, // olive
+		{0x11, 0x77, 0x33, 0xff}, // green
+	}
+	extraGlyphs  = []draw.GlyphDrawer{draw.PlusGlyph{}, hollowGlyph{polyGlyph{3, 0}}, hollowGlyph{draw.BoxGlyph{}}, polyGlyph{5, 0}}
+	palette      = seriesColours()
+	seriesGlyphs = seriesMarkers()
 	seriesDashes = [][]vg.Length{nil, {vg.Points(6), vg.Points(3)}, {vg.Points(1), vg.Points(4)}, {vg.Points(2), vg.Points(2)},
 		{vg.Points(4), vg.Points(2), vg.Points(1), vg.Points(2)}, {vg.Points(8), vg.Points(3), vg.Points(2), vg.Points(3)},
 		{vg.Points(12), vg.Points(4)}, {vg.Points(3), vg.Points(5)}, {vg.Points(10), vg.Points(2), vg.Points(2), vg.Points(2)},
 		{vg.Points(5), vg.Points(5)}, {vg.Points(14), vg.Points(3), vg.Points(3), vg.Points(3)}}
 )
+
+// glyphs draws each of the registry's markers. The runner-and-hosts get
+// solid shapes: a thin outline vanishes under a confidence whisker.
+var glyphs = map[runnerinfo.Marker]draw.GlyphDrawer{
+	runnerinfo.Circle:        draw.CircleGlyph{},
+	runnerinfo.Box:           draw.BoxGlyph{},
+	runnerinfo.Cross:         draw.CrossGlyph{},
+	runnerinfo.TriangleUp:    polyGlyph{3, 0},
+	runnerinfo.TriangleDown:  polyGlyph{3, math.Pi},
+	runnerinfo.Diamond:       polyGlyph{4, 0},
+	runnerinfo.HollowDiamond: hollowGlyph{polyGlyph{4, 0}},
+}
+
+func seriesColours() []color.RGBA {
+	var out []color.RGBA
+	for _, s := range registrySeries {
+		out = append(out, s.Style.Colour)
+	}
+	return append(out, extraColours...)
+}
+
+// seriesMarkers is the glyph of each slot; a marker the report cannot
+// draw is a circle here and fails TestEveryRegistryMarkerIsDrawn.
+func seriesMarkers() []draw.GlyphDrawer {
+	var out []draw.GlyphDrawer
+	for _, s := range registrySeries {
+		g, ok := glyphs[s.Style.Marker]
+		if !ok {
+			g = draw.CircleGlyph{}
+		}
+		out = append(out, g)
+	}
+	return append(out, extraGlyphs...)
+}
 
 // polyGlyph is a filled regular polygon with one corner up, turned by
 // rot: 3 sides is a triangle, 4 a diamond.
@@ -83,35 +99,24 @@ func (g hollowGlyph) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point)
 }
 
 // runnerOrder is every runner-and-host label a result can carry, in the
-// order that fixes each one's colour and marker, so a runner-and-host is
-// drawn alike in every figure: the runner registry's order, each WASI
-// runner once per WASI host. A runner or host added to the registry gets
-// its own slot here without a second list to keep in step.
+// registry's display order.
 var runnerOrder = runnerHostLabels()
 
 func runnerHostLabels() []string {
 	var out []string
-	for _, r := range runners.All {
-		if !r.Wasm {
-			out = append(out, results.Label(r.Name, ""))
-			continue
-		}
-		for _, h := range wasirun.WASIHosts {
-			out = append(out, results.Label(r.Name, h))
-		}
+	for _, s := range registrySeries {
+		out = append(out, s.Label())
 	}
 	return out
 }
 
 // seriesSlot is the fixed slot of a runner-and-host label, or -1 for a
 // name that is not one (a host call, a tool). A WASI runner without a host
-// is a result from before there were two: its host was wazero's.
+// is a result from before hosts were recorded: the registry's legacy
+// host's.
 func seriesSlot(name string) int {
-	if k := indexOf(runnerOrder, name); k >= 0 {
-		return k
-	}
-	if i, known := runners.Lookup(name); known && i.Wasm {
-		return indexOf(runnerOrder, results.Label(name, wasirun.HostWazero))
+	if s, ok := runnerinfo.SeriesOf(name); ok {
+		return indexOf(runnerOrder, s.Label())
 	}
 	return -1
 }

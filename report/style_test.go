@@ -4,25 +4,56 @@ import (
 	"fmt"
 	"testing"
 
+	"image/color"
+
 	"github.com/nswasi/nswasi/internal/results"
-	"github.com/nswasi/nswasi/runners"
-	"github.com/nswasi/nswasi/wasirun"
+	"github.com/nswasi/nswasi/internal/runnerinfo"
 )
 
 // everyLabel is every runner-and-host label a result can carry: each
 // runner of the registry, a WASI one under each WASI host.
 func everyLabel() []string {
 	var out []string
-	for _, r := range runners.All {
-		if !r.Wasm {
-			out = append(out, results.Label(r.Name, ""))
-			continue
-		}
-		for _, h := range wasirun.WASIHosts {
-			out = append(out, results.Label(r.Name, h))
-		}
+	for _, s := range runnerinfo.AllSeries() {
+		out = append(out, s.Label())
 	}
 	return out
+}
+
+// The report draws each runner-and-host in the colour and marker the
+// registry declares, and the colours of the runners that figures in talks
+// already show do not move: a figure made after this change reads like one
+// made before it.
+func TestStylesComeFromTheRegistry(t *testing.T) {
+	for _, s := range runnerinfo.AllSeries() {
+		got := mustStyle(t, s.Label())
+		if got.color != s.Style.Colour {
+			t.Errorf("%s drawn in %v, registry says %v", s.Label(), got.color, s.Style.Colour)
+		}
+		if g, ok := glyphs[s.Style.Marker]; !ok || fmt.Sprintf("%#v", got.glyph) != fmt.Sprintf("%#v", g) {
+			t.Errorf("%s drawn with %#v, registry says %s", s.Label(), got.glyph, s.Style.Marker)
+		}
+	}
+	stable := map[string]string{
+		"native": "#0072b2", "netns": "#e69f00", "netns+fw": "#f0e442", "wasi (wazero)": "#cc79a7",
+		"wasi (nswasi)": "#009e73", "wasi+netns (wazero)": "#d55e00", "wasi+netns (nswasi)": "#56b4e9",
+		"wasi": "#cc79a7", "wasi+netns": "#d55e00", // from files older than the WASI host
+	}
+	for l, want := range stable {
+		c := mustStyle(t, l).color.(color.RGBA)
+		if got := fmt.Sprintf("#%02x%02x%02x", c.R, c.G, c.B); got != want {
+			t.Errorf("%s is %s, was %s", l, got, want)
+		}
+	}
+}
+
+// Every marker the registry can name has a glyph here.
+func TestEveryRegistryMarkerIsDrawn(t *testing.T) {
+	for _, s := range runnerinfo.AllSeries() {
+		if _, ok := glyphs[s.Style.Marker]; !ok {
+			t.Errorf("%s: marker %q has no glyph", s.Label(), s.Style.Marker)
+		}
+	}
 }
 
 // The style lookup is total over runner × WASI host, and no two
@@ -30,7 +61,7 @@ func everyLabel() []string {
 // "wasi (nswasi)" are two series, told apart in colour and in greyscale.
 func TestEveryRunnerAndHostHasItsOwnStyle(t *testing.T) {
 	labels := everyLabel()
-	if len(labels) <= len(runners.All) {
+	if len(labels) <= len(runnerinfo.All) {
 		t.Fatalf("labels %v: no WASI runner is listed once per host", labels)
 	}
 	colours, glyphs := map[string]string{}, map[string]string{}
@@ -59,12 +90,12 @@ func TestEveryRunnerAndHostHasItsOwnStyle(t *testing.T) {
 	}
 	// A WASI runner without a host comes from a file older than two hosts:
 	// it is drawn as wazero's, the host it ran on.
-	for _, r := range runners.All {
-		if r.Wasm {
+	for _, r := range runnerinfo.All {
+		if r.WASI() {
 			bare, _ := styleOf(r.Name)
-			old, _ := styleOf(results.Label(r.Name, wasirun.HostWazero))
+			old, _ := styleOf(results.Label(r.Name, runnerinfo.LegacyHost))
 			if bare.color != old.color {
-				t.Errorf("%s without a host is drawn as %v, %s as %v", r.Name, bare.color, results.Label(r.Name, wasirun.HostWazero), old.color)
+				t.Errorf("%s without a host is drawn as %v, %s as %v", r.Name, bare.color, results.Label(r.Name, runnerinfo.LegacyHost), old.color)
 			}
 		}
 	}
@@ -99,7 +130,7 @@ func mustStyle(t *testing.T, l string) seriesStyle {
 // a figure shows and in whatever order: netns+fw once had none and took
 // whichever slot was free, so its colour changed from figure to figure.
 func TestRunnerStylesStableAndDistinct(t *testing.T) {
-	names := runners.Names()
+	names := runnerinfo.Names()
 	ref := map[string]seriesStyle{}
 	for _, s := range stylesFor(names) {
 		ref[s.name] = s

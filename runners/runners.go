@@ -1,56 +1,37 @@
-// Package runners names nswasi's four runners and builds them from one
-// configuration, so that the CLI, the isolation suite and the benchmarks
-// agree on what "netns" or "wasi+netns" means.
+// Package runners builds the runners that the registry (package
+// runnerinfo) declares, from one configuration, so that the CLI, the
+// isolation suite and the benchmarks agree on what "netns" or
+// "wasi+netns" means.
 package runners
 
 import (
+	"fmt"
 	"strings"
 
+	"github.com/nswasi/nswasi/internal/runnerinfo"
 	"github.com/nswasi/nswasi/internal/usage"
 	"github.com/nswasi/nswasi/nsrun"
 	"github.com/nswasi/nswasi/sandbox"
 	"github.com/nswasi/nswasi/wasirun"
 )
 
-// Info describes a runner.
-type Info struct {
-	Name    string
-	Wasm    bool // runs .wasm modules; otherwise native executables
-	Summary string
-}
+// Info describes a runner: its entry in the registry.
+type Info = runnerinfo.Runner
 
 // All lists the runners, the unsandboxed control first.
-var All = []Info{
-	{"native", false, "a plain child process: the unsandboxed control"},
-	{"netns", false, "the native guest in a fresh network namespace with a veth pair to the host"},
-	{"netns+fw", false, "netns plus a deny-by-default nftables firewall admitting only the granted listeners"},
-	{"wasi", true, "the .wasm in wazero with capability preopens only, in a child process"},
-	{"wasi+netns", true, "the wasi runner's host process inside a fresh network namespace: both sandboxes"},
-}
+var All = runnerinfo.All
 
 // Lookup finds a runner's Info by name.
-func Lookup(name string) (Info, bool) {
-	for _, i := range All {
-		if i.Name == name {
-			return i, true
-		}
-	}
-	return Info{}, false
-}
+func Lookup(name string) (Info, bool) { return runnerinfo.Lookup(name) }
 
-// Compared lists the runners the benchmarks compare by default: the
-// control, each sandbox alone, and both together. (netns+fw costs what
-// netns costs plus a few nftables rules; name it to measure it.)
-var Compared = []string{"native", "netns", "wasi", "wasi+netns"}
+// Compared lists the runners the benchmarks compare by default.
+var Compared = runnerinfo.Compared
+
+// KindOf is a runner's kind, or "" for a name the registry does not know.
+func KindOf(name string) runnerinfo.Kind { return runnerinfo.KindOf(name) }
 
 // Names lists the runner names.
-func Names() []string {
-	n := make([]string, len(All))
-	for i, r := range All {
-		n[i] = r.Name
-	}
-	return n
-}
+func Names() []string { return runnerinfo.Names() }
 
 // Config holds the settings every runner shares.
 type Config struct {
@@ -61,25 +42,35 @@ type Config struct {
 	Wasi wasirun.Host
 }
 
-// New builds the runner called name.
+// New builds the runner called name from its registry entry: a
+// non-WASI runner is nsrun's, in a namespace and behind a firewall as the
+// entry says; a WASI runner is wasirun's host, its host process in a
+// namespace as the entry says.
 func New(name string, c Config) (sandbox.Runner, error) {
-	switch name {
-	case "native":
+	r, ok := runnerinfo.Lookup(name)
+	if !ok {
+		return nil, usage.BadInput("unknown runner %q (runners: %s)", name, strings.Join(Names(), ", "))
+	}
+	switch r.Kind {
+	case runnerinfo.Native:
 		return nsrun.Native{}, nil
-	case "netns", "netns+fw":
-		return nsrun.Netns{Options: c.Namespace, Firewall: name == "netns+fw"}, nil
-	case "wasi", "wasi+netns":
+	case runnerinfo.Namespace:
+		return nsrun.Netns{Options: c.Namespace, Firewall: r.Firewall}, nil
+	case runnerinfo.WASI:
+		if r.Firewall {
+			break // wasirun has no firewall yet: refuse rather than run unguarded
+		}
 		h := c.Wasi
-		h.Netns = name == "wasi+netns"
+		h.Netns = r.Netns
 		h.NsOptions = c.Namespace
 		return h, nil
 	}
-	return nil, usage.BadInput("unknown runner %q (runners: %s)", name, strings.Join(Names(), ", "))
+	return nil, fmt.Errorf("runner %s: no constructor for kind %s with netns=%v firewall=%v", name, r.Kind, r.Netns, r.Firewall)
 }
 
 // Artifact picks the guest build a runner takes.
 func Artifact(name string, native, wasm string) string {
-	if i, ok := Lookup(name); ok && i.Wasm {
+	if i, ok := Lookup(name); ok && i.WASI() {
 		return wasm
 	}
 	return native

@@ -35,7 +35,7 @@ func testConfig(t *testing.T) runners.Config {
 
 func newRunner(t *testing.T, name string) sandbox.Runner {
 	t.Helper()
-	if strings.Contains(name, "netns") {
+	if info, _ := runners.Lookup(name); info.Netns {
 		testenv.RequireRoot(t)
 	}
 	r, err := runners.New(name, testConfig(t))
@@ -43,6 +43,25 @@ func newRunner(t *testing.T, name string) sandbox.Runner {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// The constructor builds, for every registry entry, the runner the entry
+// declares: the sandbox's own name for itself is the registry's, and an
+// unknown name is bad input.
+func TestNewFollowsRegistry(t *testing.T) {
+	for _, info := range runners.All {
+		r, err := runners.New(info.Name, testConfig(t))
+		if err != nil {
+			t.Errorf("%s: %v", info.Name, err)
+			continue
+		}
+		if r.Name() != info.Name {
+			t.Errorf("registry entry %s builds runner %s", info.Name, r.Name())
+		}
+	}
+	if _, err := runners.New("docker", testConfig(t)); !usage.IsBadInput(err) {
+		t.Errorf("unknown runner: %v, want bad input", err)
+	}
 }
 
 // Every runner echoes, byte for byte, what a client outside sends to the

@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nswasi/nswasi/internal/runnerinfo"
 	"github.com/nswasi/nswasi/internal/usage"
 	"github.com/nswasi/nswasi/nsrun"
 	"github.com/nswasi/nswasi/sandbox"
@@ -36,16 +37,17 @@ var Engines = []string{"compiler", "interpreter"}
 // WASI hosts: the implementation of the wasi_snapshot_preview1 module that
 // the guest is linked against. Both run on the same wazero engine, so their
 // difference is the cost and the behaviour of the WASI layer alone.
+// The registry (package runnerinfo) declares them; these names are its.
 const (
 	// HostWazero is wazero's own wasi_snapshot_preview1.
-	HostWazero = "wazero"
+	HostWazero = runnerinfo.HostWazero
 	// HostNswasi is nswasi's preview 1 host (package wasip1): real socket
 	// readiness in poll_oneoff, paths that cannot leave their preopen.
-	HostNswasi = "nswasi"
+	HostNswasi = runnerinfo.HostNswasi
 )
 
 // WASIHosts lists the WASI hosts a Host can link a guest against.
-var WASIHosts = []string{HostWazero, HostNswasi}
+var WASIHosts = runnerinfo.Hosts
 
 // Host is the WASI runner. Its zero value is the "wasi" runner with
 // wazero's compiler and a compilation cache under the user cache directory.

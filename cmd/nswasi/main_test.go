@@ -214,7 +214,7 @@ func TestExecRelativePaths(t *testing.T) {
 			// The native runners have no file-system sandbox: their guest
 			// sees the host path, which nswasi made absolute.
 			file := filepath.Join(data, "hello.txt")
-			if info, _ := runners.Lookup(runner); info.Wasm {
+			if info, _ := runners.Lookup(runner); info.WASI() {
 				artifact, file = guest.Wasm, "/data/hello.txt"
 			}
 			rel := filepath.Join(filepath.Base(filepath.Dir(artifact)), filepath.Base(artifact))

@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -32,7 +31,7 @@ func TestHelperWriter(t *testing.T) {
 // bigBench is a results file of a few MiB, so that a write takes long
 // enough to be killed in the middle of.
 func bigBench(gen int) *Bench {
-	b := &Bench{SchemaVersion: SchemaVersion, Config: map[string]any{"generation": gen}}
+	b := &Bench{SchemaVersion: SchemaVersion, Config: BenchConfig{Reps: gen}}
 	reps := make([]float64, 2000)
 	for i := range reps {
 		reps[i] = float64(gen*len(reps) + i)
@@ -110,7 +109,7 @@ func checkComplete(t *testing.T, path string) {
 	if err != nil {
 		t.Fatalf("a reader saw an incomplete file: %v", err)
 	}
-	gen, _ := strconv.Atoi(fmt.Sprint(b.Config["generation"]))
+	gen := b.Config.Reps
 	want := bigBench(gen)
 	if len(b.Runs) != len(want.Runs) || b.Runs[49].Reps[1999] != want.Runs[49].Reps[1999] {
 		t.Fatalf("file of generation %d is not whole", gen)

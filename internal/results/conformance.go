@@ -24,9 +24,8 @@ type Conformance struct {
 	Environment   Environment `json:"environment"`
 	// Partial is set when the run was interrupted before every case ran.
 	Partial bool `json:"partial,omitempty"`
-	// Config records the parameters the run was made with (engine,
-	// per-test timeout, parallelism).
-	Config map[string]any     `json:"config,omitempty"`
+	// Config records the parameters the run was made with.
+	Config ConformanceConfig  `json:"config,omitzero"`
 	Hosts  []string           `json:"hosts"`
 	Suites []ConformanceSuite `json:"suites"`
 	Cases  []ConformanceCase  `json:"cases"`

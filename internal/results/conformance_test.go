@@ -13,7 +13,7 @@ func TestConformanceRoundTrip(t *testing.T) {
 	p := filepath.Join(t.TempDir(), ConformanceFile)
 	in := &Conformance{
 		SchemaVersion: SchemaVersion, Environment: CurrentEnvironment(), Hosts: []string{"wazero"},
-		Config: map[string]any{"engine": "compiler"},
+		Config: ConformanceConfig{Engine: "compiler", TimeoutS: 60, Jobs: 2},
 		Suites: []ConformanceSuite{{Name: "S", Dir: "/s", Tests: 1}},
 		Cases: []ConformanceCase{{Suite: "S", Test: "t", Host: "wazero", Outcome: Fail, Reasons: []string{"exit code 1, want exit code 0"},
 			ExitCode: 1, Stderr: "why", WallS: 0.5, ExpectedFailure: true}},

@@ -16,13 +16,17 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/nswasi/nswasi/internal/runnerinfo"
 )
 
 // SchemaVersion is the version of both file formats that this code
 // writes. It reads this version and every earlier one (see upgrade).
 //
-// Version 2 added wasi_host to runs and cells.
-const SchemaVersion = 2
+// Version 2 added wasi_host to runs and cells. Version 3 records each
+// run's and cell's runner_kind, and gives config and detail fixed fields
+// (BenchConfig, RunDetail, ConformanceConfig) where they were free maps.
+const SchemaVersion = 3
 
 // File names inside a result directory.
 const (
@@ -75,9 +79,12 @@ type ProbeInfo struct {
 
 // Cell is one probe under one runner.
 type Cell struct {
-	Probe    string `json:"probe"`
-	Runner   string `json:"runner"`
-	Expected string `json:"expected"` // Allowed | Denied
+	Probe  string `json:"probe"`
+	Runner string `json:"runner"`
+	// RunnerKind is the runner's kind as the registry declared it when the
+	// cell ran; files before version 3 get the registry's on load.
+	RunnerKind runnerinfo.Kind `json:"runner_kind,omitempty"`
+	Expected   string          `json:"expected"` // Allowed | Denied
 	// Rationale says why Expected follows from what the sandbox promises.
 	Rationale string `json:"rationale"`
 	// Observed comes from the oracle outside the sandbox; empty when the
@@ -98,19 +105,22 @@ type Bench struct {
 	Environment   Environment `json:"environment"`
 	Partial       bool        `json:"partial,omitempty"`
 	// Config records the parameters the runs were made with.
-	Config map[string]any `json:"config,omitempty"`
-	Runs   []Run          `json:"runs"`
-	Peers  []Peer         `json:"peers,omitempty"`
+	Config BenchConfig `json:"config,omitzero"`
+	Runs   []Run       `json:"runs"`
+	Peers  []Peer      `json:"peers,omitempty"`
 }
 
 // Run is one scenario × runner × mode × size × conns × engine, over its repetitions.
 type Run struct {
 	Scenario string `json:"scenario"`
 	Runner   string `json:"runner"`
-	Mode     string `json:"mode"`
-	Size     int    `json:"size"`
-	Conns    int    `json:"conns"`
-	Engine   string `json:"engine"`
+	// RunnerKind is the runner's kind as the registry declared it when the
+	// run was made; files before version 3 get the registry's on load.
+	RunnerKind runnerinfo.Kind `json:"runner_kind,omitempty"`
+	Mode       string          `json:"mode"`
+	Size       int             `json:"size"`
+	Conns      int             `json:"conns"`
+	Engine     string          `json:"engine"`
 	// WASIHost is the WASI host a WASI runner linked the guest against
 	// ("wazero" or "nswasi"); empty for native runners.
 	WASIHost string `json:"wasi_host,omitempty"`
@@ -142,9 +152,8 @@ type Run struct {
 	Hostcalls map[string]HostCall `json:"hostcalls,omitempty"`
 	// Error, when set, says why the run has no (or fewer) repetitions.
 	Error string `json:"error,omitempty"`
-	// Detail holds extra figures of the run, e.g. unanswered requests,
-	// bytes moved or the guest's stderr tail.
-	Detail map[string]any `json:"detail,omitempty"`
+	// Detail holds the driver's own figures of the measured repetitions.
+	Detail *RunDetail `json:"detail,omitempty"`
 }
 
 // Summary statistics over repetitions.
@@ -339,56 +348,100 @@ func decode(name string, b []byte, v any) error {
 	if head.SchemaVersion == nil {
 		return fmt.Errorf("%s: no schema_version: not an nswasi result file", name)
 	}
-	if *head.SchemaVersion < 1 || *head.SchemaVersion > SchemaVersion {
-		return fmt.Errorf("%s: schema_version %d, but this nswasi reads versions 1 to %d", name, *head.SchemaVersion, SchemaVersion)
+	version := *head.SchemaVersion
+	if version < 1 || version > SchemaVersion {
+		return fmt.Errorf("%s: schema_version %d, but this nswasi reads versions 1 to %d", name, version, SchemaVersion)
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	var err error
+	switch v := v.(type) {
+	case *Bench:
+		if version < 3 {
+			err = decodeLegacyBench(b, v)
+			break
+		}
+		err = strict(b, v)
+	case *Conformance:
+		if version < 3 {
+			err = decodeLegacyConformance(b, v)
+			break
+		}
+		err = strict(b, v)
+	default:
+		err = strict(b, v)
+	}
+	if err != nil {
 		return fmt.Errorf("%s: %v", name, err)
 	}
-	upgrade(*head.SchemaVersion, v)
+	upgrade(version, v)
 	return nil
 }
 
-// upgrade fills in what an older file leaves implicit. Before version 2
-// wazero's was the only WASI host, and "wasi" and "wasi+netns" the only
-// runners that used one.
+// strict decodes b into v, refusing a field v does not have: a file that
+// says it is of a version but is not is refused rather than misread.
+func strict(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
+
+// upgrade fills in what an older file leaves implicit, from the runner
+// registry: before version 2 the legacy host was the only WASI host;
+// before version 3 no file recorded a runner's kind.
 func upgrade(version int, v any) {
-	if version >= 2 {
+	if version >= SchemaVersion {
 		return
 	}
-	wasi := func(runner string) bool { return runner == "wasi" || runner == "wasi+netns" }
+	host := func(runner, recorded string) string {
+		if version < 2 && runnerinfo.KindOf(runner) == runnerinfo.WASI {
+			return runnerinfo.LegacyHost
+		}
+		return recorded
+	}
 	switch v := v.(type) {
 	case *Isolation:
 		v.SchemaVersion = SchemaVersion
 		for i := range v.Cells {
-			if wasi(v.Cells[i].Runner) {
-				v.Cells[i].WASIHost = "wazero"
-			}
+			c := &v.Cells[i]
+			c.WASIHost, c.RunnerKind = host(c.Runner, c.WASIHost), runnerinfo.KindOf(c.Runner)
 		}
 	case *Bench:
 		v.SchemaVersion = SchemaVersion
 		for i := range v.Runs {
-			if wasi(v.Runs[i].Runner) {
-				v.Runs[i].WASIHost = "wazero"
-			}
+			r := &v.Runs[i]
+			r.WASIHost, r.RunnerKind = host(r.Runner, r.WASIHost), runnerinfo.KindOf(r.Runner)
 		}
+	case *Conformance:
+		v.SchemaVersion = SchemaVersion
 	}
 }
 
 // Label names a runner as tables and figures show it: the runner alone,
 // or for a WASI runner the runner and its WASI host, e.g. "wasi (nswasi)".
 // A WASI host is a dimension like the runner: two hosts are two columns.
-func Label(runner, wasiHost string) string {
-	if wasiHost == "" {
-		return runner
-	}
-	return runner + " (" + wasiHost + ")"
-}
+func Label(runner, wasiHost string) string { return runnerinfo.Label(runner, wasiHost) }
 
 // Label is the run's runner as tables and figures show it.
 func (r Run) Label() string { return Label(r.Runner, r.WASIHost) }
 
 // Label is the cell's runner as tables and figures show it.
 func (c Cell) Label() string { return Label(c.Runner, c.WASIHost) }
+
+// Kind is the run's runner kind: as recorded, or for a runner the file
+// does not qualify, the registry's ("" when it does not know the name).
+func (r Run) Kind() runnerinfo.Kind { return kind(r.RunnerKind, r.Runner) }
+
+// IsWASI reports whether the run ran a .wasm module.
+func (r Run) IsWASI() bool { return r.Kind() == runnerinfo.WASI }
+
+// Kind is the cell's runner kind, as Run.Kind.
+func (c Cell) Kind() runnerinfo.Kind { return kind(c.RunnerKind, c.Runner) }
+
+// IsWASI reports whether the cell ran a .wasm module.
+func (c Cell) IsWASI() bool { return c.Kind() == runnerinfo.WASI }
+
+func kind(recorded runnerinfo.Kind, runner string) runnerinfo.Kind {
+	if recorded != "" {
+		return recorded
+	}
+	return runnerinfo.KindOf(runner)
+}
