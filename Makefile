@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: build run test soak bench report clean lint FORCE
+.PHONY: full build run test soak bench report clean lint FORCE
 
 build: $(BIN)/nswasi $(BIN)/guest $(BIN)/guest.wasm
 
@@ -31,7 +31,13 @@ SOAK_STARTS ?= 1000
 soak:
 	NSWASI_SOAK_STARTS=$(SOAK_STARTS) $(GO) test -count=1 -timeout 90m -run '^TestSoakNoLeaks$$' -v ./internal/reliability
 
-## bench: the full benchmark sweep (about 1.5 h on 2 cores); --quick for a few minutes.
+## full: the full experiment (experiments/full.yaml): every runner, host,
+## scenario and mode at two sizes, the fidelity checks; about 30 min on 2 cores.
+full: build
+	$(BIN)/nswasi run --experiment experiments/full.yaml
+
+## bench: the whole benchmark sweep, every size and connection count
+## (hours on 2 cores); `make full` is the sweep held to about 30 minutes.
 bench: build
 	$(BIN)/nswasi bench --out results/bench-$$(date +%s)
 

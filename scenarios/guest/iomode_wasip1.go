@@ -34,7 +34,9 @@ const (
 // a goroutine about to wait queues its descriptor, and one of the waiting
 // goroutines — the leader — sends every queued descriptor in a single
 // poll_oneoff, the event loop any single-threaded program serving several
-// connections is made of. Before it polls, the leader yields once if some
+// connections is made of. With several connections a wait first asks for
+// its own descriptor without waiting, and queues only if it is not ready.
+// Before it polls, the leader yields once if some
 // descriptor in use is not queued (its goroutine may be about to wait).
 // It wakes the goroutines whose descriptors came back; once its own has,
 // it hands the lead to a goroutine still waiting, if any. With one
@@ -69,6 +71,15 @@ var gather struct {
 // answers ENOTSUP for fd_write) is an error.
 func waitFD(fd int, write bool, timeout time.Duration) (bool, error) {
 	w := &pollWaiter{fd: fd, write: write, timeout: timeout}
+	if pollUsers.Load() > 1 {
+		// Several connections share the thread: first ask for this
+		// descriptor alone, without waiting. A socket is mostly writable,
+		// and often readable, at once; only a wait that would block joins
+		// the gathered poll and its hand-offs between goroutines.
+		if r := pollBatch([]*pollWaiter{w}, true)[0]; r != nil {
+			return r.ready, r.err
+		}
+	}
 	g := &gather
 	g.mu.Lock()
 	g.queue = append(g.queue, w)
