@@ -350,6 +350,12 @@ func repetition(ctx context.Context, c Case, o *Options, ctl net.Conn, br *bufio
 	addr netip.AddrPort, pid int, d time.Duration) (repFigures, error) {
 	var f repFigures
 	u0, s0, cpuErr := processCPU(pid)
+	// idle's figure is the CPU itself, a few microseconds per wake-up:
+	// it is read at the scheduler's resolution where that is available.
+	idleNS0, idleNSErr := time.Duration(0), errors.New("not idle")
+	if c.Scenario == "idle" {
+		idleNS0, idleNSErr = threadsCPU(pid)
+	}
 	if _, err := ctl.Write([]byte("rep\n")); err != nil {
 		return f, fmt.Errorf("control: %w", err)
 	}
@@ -374,6 +380,12 @@ func repetition(ctx context.Context, c Case, o *Options, ctl net.Conn, br *bufio
 	line, rerr := br.ReadBytes('\n')
 	_ = ctl.SetReadDeadline(time.Time{})
 	u1, s1, cpuErr1 := processCPU(pid)
+	idleNS := time.Duration(-1)
+	if idleNSErr == nil {
+		if n1, err := threadsCPU(pid); err == nil && n1 >= idleNS0 {
+			idleNS = n1 - idleNS0
+		}
+	}
 	if rerr != nil {
 		return f, errors.Join(cerr, fmt.Errorf("no report from the guest within %s of the end: %w", grace, rerr))
 	}
@@ -409,6 +421,9 @@ func repetition(ctx context.Context, c Case, o *Options, ctl net.Conn, br *bufio
 		f.value = float64(f.client.Sent+f.client.Received) / secs
 	case "idle":
 		f.value = (f.cpuUser + f.cpuSys).Seconds() / secs
+		if idleNS >= 0 {
+			f.value = idleNS.Seconds() / secs
+		}
 	default:
 		f.value = float64(f.client.Ops) / secs
 	}
