@@ -167,14 +167,7 @@ func TestHTTPNetpollServes(t *testing.T) {
 	o.Modes = []string{"netpoll"}
 	o.Sizes = []int{64}
 	o.Conns = []int{2}
-	b, err := bench.Run(context.Background(), o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(b.Runs) != 2 {
-		t.Fatalf("%d runs, want 2", len(b.Runs))
-	}
-	for _, r := range b.Runs {
+	for _, r := range runExpecting(t, o, 2) {
 		if r.Error != "" {
 			t.Errorf("%s: %s", r.Runner, r.Error)
 			continue
@@ -294,14 +287,7 @@ func TestBlockingOnOneThreadAnswersEveryConnection(t *testing.T) {
 	o.Conns = []int{4}
 	o.Reps = 1
 	o.Duration = bench.Grace + 300*time.Millisecond
-	b, err := bench.Run(context.Background(), o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(b.Runs) != 4 {
-		t.Fatalf("%d runs, want rr and http under 2 hosts", len(b.Runs))
-	}
-	for _, r := range b.Runs {
+	for _, r := range runExpecting(t, o, 4) { // rr and http under 2 hosts
 		if r.Error != "" {
 			t.Errorf("%s %s (%s): %s", r.Scenario, r.Runner, r.WASIHost, r.Error)
 		}
@@ -319,14 +305,7 @@ func TestPollWaitsGatheredUnderWasip1(t *testing.T) {
 	o.Modes = []string{"poll"}
 	o.Sizes = []int{64}
 	o.Conns = []int{4}
-	b, err := bench.Run(context.Background(), o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(b.Runs) != 2 {
-		t.Fatalf("%d runs, want 2", len(b.Runs))
-	}
-	for _, r := range b.Runs {
+	for _, r := range runExpecting(t, o, 2) {
 		if r.Error != "" {
 			t.Fatalf("%s: %s", r.Runner, r.Error)
 		}
@@ -339,4 +318,17 @@ func TestPollWaitsGatheredUnderWasip1(t *testing.T) {
 			t.Errorf("%s: %d of %d waits answered by another connection's poll", r.Runner, k.Gathered, k.Waits)
 		}
 	}
+}
+
+// runExpecting runs o and checks that it made want runs.
+func runExpecting(t *testing.T, o bench.Options, want int) []results.Run {
+	t.Helper()
+	b, err := bench.Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Runs) != want {
+		t.Fatalf("%d runs, want %d", len(b.Runs), want)
+	}
+	return b.Runs
 }
