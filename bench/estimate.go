@@ -2,7 +2,6 @@ package bench
 
 import (
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/nswasi/nswasi/runners"
@@ -36,14 +35,15 @@ const (
 
 // startCost is what starting and ending one guest of runner costs.
 func startCost(runner string) time.Duration {
+	info, _ := runners.Lookup(runner)
 	d := estNative
-	if info, _ := runners.Lookup(runner); info.WASI() {
+	if info.WASI() {
 		d = estWasm
 	}
-	if strings.Contains(runner, "netns") {
+	if info.Netns {
 		d += estNamespace
 	}
-	if strings.HasSuffix(runner, "+fw") {
+	if info.Firewall {
 		d += estFirewall
 	}
 	return d

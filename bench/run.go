@@ -352,9 +352,11 @@ func repetition(ctx context.Context, c Case, o *Options, ctl net.Conn, br *bufio
 	u0, s0, cpuErr := processCPU(pid)
 	// idle's figure is the CPU itself, a few microseconds per wake-up:
 	// it is read at the scheduler's resolution where that is available.
-	idleNS0, idleNSErr := time.Duration(0), errors.New("not idle")
+	idleCPU0 := time.Duration(-1)
 	if c.Scenario == "idle" {
-		idleNS0, idleNSErr = threadsCPU(pid)
+		if n, err := threadsCPU(pid); err == nil {
+			idleCPU0 = n
+		}
 	}
 	if _, err := ctl.Write([]byte("rep\n")); err != nil {
 		return f, fmt.Errorf("control: %w", err)
@@ -380,10 +382,10 @@ func repetition(ctx context.Context, c Case, o *Options, ctl net.Conn, br *bufio
 	line, rerr := br.ReadBytes('\n')
 	_ = ctl.SetReadDeadline(time.Time{})
 	u1, s1, cpuErr1 := processCPU(pid)
-	idleNS := time.Duration(-1)
-	if idleNSErr == nil {
-		if n1, err := threadsCPU(pid); err == nil && n1 >= idleNS0 {
-			idleNS = n1 - idleNS0
+	idleCPU := time.Duration(-1)
+	if idleCPU0 >= 0 {
+		if n, err := threadsCPU(pid); err == nil && n >= idleCPU0 {
+			idleCPU = n - idleCPU0
 		}
 	}
 	if rerr != nil {
@@ -421,8 +423,8 @@ func repetition(ctx context.Context, c Case, o *Options, ctl net.Conn, br *bufio
 		f.value = float64(f.client.Sent+f.client.Received) / secs
 	case "idle":
 		f.value = (f.cpuUser + f.cpuSys).Seconds() / secs
-		if idleNS >= 0 {
-			f.value = idleNS.Seconds() / secs
+		if idleCPU >= 0 {
+			f.value = idleCPU.Seconds() / secs
 		}
 	default:
 		f.value = float64(f.client.Ops) / secs

@@ -7,9 +7,9 @@ import (
 	"os"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 
+	"github.com/nswasi/nswasi/sandbox"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
@@ -157,7 +157,7 @@ func sysSubmounts(mountinfo string) ([]string, error) {
 		if len(fields) < 5 {
 			continue
 		}
-		mp := unescapeMountinfo(fields[4])
+		mp := sandbox.UnescapeMountinfo(fields[4])
 		if strings.HasPrefix(mp, "/sys/") {
 			all = append(all, mp)
 		}
@@ -184,24 +184,4 @@ func outermost(paths []string) []string {
 		}
 	}
 	return out
-}
-
-// unescapeMountinfo undoes the octal escapes (\040 for a space, ...) the
-// kernel writes in mountinfo paths.
-func unescapeMountinfo(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+4 <= len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }

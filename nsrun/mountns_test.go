@@ -23,7 +23,7 @@ func sysMounts(t *testing.T, mountinfo string) []string {
 		if len(f) < 10 {
 			continue
 		}
-		mp := unescapeMountinfo(f[4])
+		mp := sandbox.UnescapeMountinfo(f[4])
 		if mp != "/sys" && !strings.HasPrefix(mp, "/sys/") {
 			continue
 		}
@@ -166,7 +166,7 @@ func TestOutermostAndUnescape(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("outermost = %v, want %v", got, want)
 	}
-	if got := unescapeMountinfo(`/sys/a\040b\134c`); got != `/sys/a b\c` {
+	if got := sandbox.UnescapeMountinfo(`/sys/a\040b\134c`); got != `/sys/a b\c` {
 		t.Errorf("unescape = %q", got)
 	}
 }

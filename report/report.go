@@ -114,31 +114,19 @@ func environmentSection(doc *document, d *Data) {
 			if s.Bench == nil {
 				return "none"
 			}
-			t := s.Bench.Environment.Time.UTC().Format("2006-01-02 15:04 MST")
-			if s.Bench.Partial {
-				t += " (PARTIAL)"
-			}
-			return t
+			return runTime(s.Bench.Environment, s.Bench.Partial)
 		}},
 		{"isolation run", func(s *Source) string {
 			if s.Isolation == nil {
 				return "none"
 			}
-			t := s.Isolation.Environment.Time.UTC().Format("2006-01-02 15:04 MST")
-			if s.Isolation.Partial {
-				t += " (PARTIAL)"
-			}
-			return t
+			return runTime(s.Isolation.Environment, s.Isolation.Partial)
 		}},
 		{"conformance run", func(s *Source) string {
 			if s.Conformance == nil {
 				return "none"
 			}
-			t := s.Conformance.Environment.Time.UTC().Format("2006-01-02 15:04 MST")
-			if s.Conformance.Partial {
-				t += " (PARTIAL)"
-			}
-			return t
+			return runTime(s.Conformance.Environment, s.Conformance.Partial)
 		}},
 	}
 	var rows [][]string
@@ -446,4 +434,13 @@ func num(v float64) string {
 		}
 		return s
 	}
+}
+
+// runTime says when a result file's run was made, and whether it is partial.
+func runTime(env results.Environment, partial bool) string {
+	t := env.Time.UTC().Format("2006-01-02 15:04 MST")
+	if partial {
+		t += " (PARTIAL)"
+	}
+	return t
 }

@@ -40,14 +40,15 @@ func CgroupRoot() string {
 		// ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTS
 		pre, post, ok := strings.Cut(sc.Text(), " - ")
 		if f := strings.Fields(pre); ok && len(f) >= 5 && strings.HasPrefix(post, "cgroup2 ") && f[3] == "/" {
-			return unescapeMount(f[4])
+			return UnescapeMountinfo(f[4])
 		}
 	}
 	return ""
 }
 
-// unescapeMount undoes mountinfo's octal escapes of space, tab, newline and backslash.
-func unescapeMount(s string) string {
+// UnescapeMountinfo undoes the octal escapes (\040 for a space, \134
+// for a backslash, ...) the kernel writes in /proc/*/mountinfo paths.
+func UnescapeMountinfo(s string) string {
 	if !strings.Contains(s, `\`) {
 		return s
 	}

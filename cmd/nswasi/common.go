@@ -98,7 +98,7 @@ func (c *commonFlags) config() (runners.Config, error) {
 
 // needRoot refuses early, with one line, what cannot work without root.
 func needRoot(runner string) error {
-	if strings.Contains(runner, "netns") && os.Geteuid() != 0 {
+	if info, _ := runners.Lookup(runner); info.Netns && os.Geteuid() != 0 {
 		return usage.BadInput("runner %s creates network namespaces and needs root", runner)
 	}
 	return nil

@@ -180,7 +180,7 @@ func decodeLegacyBench(b []byte, v *Bench) error {
 		}
 		v.Runs[i].Detail = &d
 	}
-	c := BenchConfig{Legacy: map[string]any{}, had: map[string]bool{}}
+	c := BenchConfig{had: map[string]bool{}}
 	// Version 2 files from before hosts were a list name one host.
 	if h, ok := l.Config["wasi_host"]; ok {
 		var host string
@@ -190,11 +190,9 @@ func decodeLegacyBench(b []byte, v *Bench) error {
 			delete(l.Config, "wasi_host")
 		}
 	}
-	if err := typed(l.Config, &c, c.Legacy, c.had); err != nil {
-		return fmt.Errorf("config: %v", err)
-	}
-	if len(c.Legacy) == 0 {
-		c.Legacy = nil
+	var err error
+	if c.Legacy, err = legacyConfig(l.Config, &c, c.had); err != nil {
+		return err
 	}
 	v.Config = c
 	return nil
@@ -206,15 +204,26 @@ func decodeLegacyConformance(b []byte, v *Conformance) error {
 		return err
 	}
 	*v = l.Conformance
-	c := ConformanceConfig{Legacy: map[string]any{}, had: map[string]bool{}}
-	if err := typed(l.Config, &c, c.Legacy, c.had); err != nil {
-		return fmt.Errorf("config: %v", err)
-	}
-	if len(c.Legacy) == 0 {
-		c.Legacy = nil
+	c := ConformanceConfig{had: map[string]bool{}}
+	var err error
+	if c.Legacy, err = legacyConfig(l.Config, &c, c.had); err != nil {
+		return err
 	}
 	v.Config = c
 	return nil
+}
+
+// legacyConfig decodes an older file's configuration map into dst and
+// returns what no field took (nil when everything fitted).
+func legacyConfig(m map[string]json.RawMessage, dst any, had map[string]bool) (map[string]any, error) {
+	legacy := map[string]any{}
+	if err := typed(m, dst, legacy, had); err != nil {
+		return nil, fmt.Errorf("config: %v", err)
+	}
+	if len(legacy) == 0 {
+		return nil, nil
+	}
+	return legacy, nil
 }
 
 // typed decodes a free map into the struct dst key by key. A key dst has
