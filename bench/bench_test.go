@@ -332,3 +332,35 @@ func runExpecting(t *testing.T, o bench.Options, want int) []results.Run {
 	}
 	return b.Runs
 }
+
+// The idle figure is the CPU of the waiting itself: a guest blocked in
+// read(2) burns next to none of it, and one that retries a non-blocking
+// read without pause burns most of a core. Read around the whole
+// repetition, the blocked guest's accept and report used to count too.
+func TestIdleFigureIsTheWaiting(t *testing.T) {
+	o := tinyOptions(t, []string{"native"})
+	o.Scenarios = []string{"idle"}
+	o.Modes = []string{"blocking", "nonblocking"}
+	o.Duration = 300 * time.Millisecond
+	b, err := bench.Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Runs) != 2 {
+		t.Fatalf("%d runs, want 2", len(b.Runs))
+	}
+	for _, r := range b.Runs {
+		if r.Error != "" {
+			t.Fatalf("%s: %s", r.Mode, r.Error)
+		}
+		for _, v := range r.Reps {
+			switch {
+			case r.Mode == "blocking" && (v < 0 || v > 0.005):
+				t.Errorf("a guest blocked in read(2) burned %.4f CPU-s/s", v)
+			case r.Mode == "nonblocking" && (v < 0.3 || v > 2.5):
+				t.Errorf("a guest spinning on EAGAIN burned %.4f CPU-s/s", v)
+			}
+		}
+		t.Logf("%s: %v CPU-s/s", r.Mode, r.Reps)
+	}
+}

@@ -34,6 +34,8 @@ type clientResult struct {
 	Unanswered     int64         // requests still unanswered when the driver gave up
 	Elapsed        time.Duration // from the first dial to the last answer
 	Hist           *hdrhistogram.Histogram
+	// idle only: the sandbox's CPU over the idle window, and its length
+	IdleCPU, IdleWindow time.Duration
 }
 
 func newHist() *hdrhistogram.Histogram {
@@ -380,9 +382,18 @@ func connChurn(ctx context.Context, addr netip.AddrPort, size, conns int, d time
 	return r, err
 }
 
+// idleSettle is how long idle lets the guest take its connection and
+// start waiting before the CPU is read: the accept and the repetition's
+// set-up are not idleness.
+const idleSettle = 50 * time.Millisecond
+
 // idle holds one connection open with nothing to send for d, then
-// exchanges one byte.
-func idle(ctx context.Context, addr netip.AddrPort, d time.Duration) (clientResult, error) {
+// exchanges one byte. cpu, when set, is read when the guest has had
+// idleSettle (or a quarter of d, if less) to start waiting and again just
+// before the wake-up byte: r.IdleCPU and r.IdleWindow are the CPU spent
+// and the time between those readings, so that the figure is what waiting
+// costs, not the repetition's fixed start and end.
+func idle(ctx context.Context, addr netip.AddrPort, d time.Duration, cpu func() (time.Duration, error)) (clientResult, error) {
 	var r clientResult
 	start := time.Now()
 	c, err := dial(ctx, addr)
@@ -390,10 +401,34 @@ func idle(ctx context.Context, addr netip.AddrPort, d time.Duration) (clientResu
 		return r, err
 	}
 	defer c.Close()
-	select {
-	case <-time.After(d):
-	case <-ctx.Done():
-		return r, ctx.Err()
+	sleep := func(until time.Time) error {
+		select {
+		case <-time.After(time.Until(until)):
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	var cpu0 time.Duration
+	var t0 time.Time
+	if cpu != nil {
+		if err := sleep(start.Add(min(idleSettle, d/4))); err != nil {
+			return r, err
+		}
+		if cpu0, err = cpu(); err != nil {
+			return r, fmt.Errorf("idle CPU: %w", err)
+		}
+		t0 = time.Now()
+	}
+	if err := sleep(start.Add(d)); err != nil {
+		return r, err
+	}
+	if cpu != nil {
+		cpu1, err := cpu()
+		if err != nil {
+			return r, fmt.Errorf("idle CPU: %w", err)
+		}
+		r.IdleCPU, r.IdleWindow = cpu1-cpu0, time.Since(t0)
 	}
 	_ = c.SetDeadline(time.Now().Add(grace))
 	one := []byte{'!'}

@@ -350,14 +350,6 @@ func repetition(ctx context.Context, c Case, o *Options, ctl net.Conn, br *bufio
 	addr netip.AddrPort, pid int, d time.Duration) (repFigures, error) {
 	var f repFigures
 	u0, s0, cpuErr := processCPU(pid)
-	// idle's figure is the CPU itself, a few microseconds per wake-up:
-	// it is read at the scheduler's resolution where that is available.
-	idleCPU0 := time.Duration(-1)
-	if c.Scenario == "idle" {
-		if n, err := threadsCPU(pid); err == nil {
-			idleCPU0 = n
-		}
-	}
 	if _, err := ctl.Write([]byte("rep\n")); err != nil {
 		return f, fmt.Errorf("control: %w", err)
 	}
@@ -372,7 +364,9 @@ func repetition(ctx context.Context, c Case, o *Options, ctl net.Conn, br *bufio
 	case "conn":
 		f.client, cerr = connChurn(ctx, addr, c.Size, c.Conns, d)
 	case "idle":
-		f.client, cerr = idle(ctx, addr, d)
+		// idle's figure is the CPU itself, a few microseconds per
+		// wake-up: it is read at the scheduler's resolution.
+		f.client, cerr = idle(ctx, addr, d, func() (time.Duration, error) { return threadsCPU(pid) })
 	case "http":
 		f.client, cerr = httpLoad(ctx, addr, c.Size, c.Conns, d, o.Verify)
 	default:
@@ -382,12 +376,6 @@ func repetition(ctx context.Context, c Case, o *Options, ctl net.Conn, br *bufio
 	line, rerr := br.ReadBytes('\n')
 	_ = ctl.SetReadDeadline(time.Time{})
 	u1, s1, cpuErr1 := processCPU(pid)
-	idleCPU := time.Duration(-1)
-	if idleCPU0 >= 0 {
-		if n, err := threadsCPU(pid); err == nil && n >= idleCPU0 {
-			idleCPU = n - idleCPU0
-		}
-	}
 	if rerr != nil {
 		return f, errors.Join(cerr, fmt.Errorf("no report from the guest within %s of the end: %w", grace, rerr))
 	}
@@ -422,10 +410,7 @@ func repetition(ctx context.Context, c Case, o *Options, ctl net.Conn, br *bufio
 	case "stream":
 		f.value = float64(f.client.Sent+f.client.Received) / secs
 	case "idle":
-		f.value = (f.cpuUser + f.cpuSys).Seconds() / secs
-		if idleCPU >= 0 {
-			f.value = idleCPU.Seconds() / secs
-		}
+		f.value = f.client.IdleCPU.Seconds() / f.client.IdleWindow.Seconds()
 	default:
 		f.value = float64(f.client.Ops) / secs
 	}
