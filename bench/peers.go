@@ -15,11 +15,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/nswasi/nswasi/internal/results"
-	"github.com/nswasi/nswasi/nsrun"
 	"github.com/nswasi/nswasi/runners"
 	"github.com/nswasi/nswasi/sandbox"
 )
@@ -56,9 +54,8 @@ type peerCheck struct {
 	metric   string
 	unit     string
 	// once runs one repetition of the tool against a server it starts
-	// at host (through spawn, inside the namespace, when set), the
-	// server placed on the sandbox's CPUs by place.
-	once func(ctx context.Context, bin, host string, spawn func(func()) error, place func(pid int) error) (float64, string, error)
+	// under runner.
+	once func(ctx context.Context, o *Options, runner, bin string) (float64, string, error)
 	// value picks the figure compared from one nswasi repetition.
 	value func(run results.Run) (float64, bool)
 }
@@ -82,8 +79,8 @@ func runPeers(ctx context.Context, o *Options, progress io.Writer) []results.Pee
 		{
 			tool: "iperf3", install: "iperf3", scenario: "stream", dir: "in", size: peerSize,
 			metric: "throughput", unit: "bytes/s",
-			once: func(ctx context.Context, bin, host string, spawn func(func()) error, place func(int) error) (float64, string, error) {
-				return iperfOnce(ctx, bin, host, secs, omit, spawn, place)
+			once: func(ctx context.Context, o *Options, runner, bin string) (float64, string, error) {
+				return iperfOnce(ctx, o, runner, bin, secs, omit)
 			},
 			value: func(run results.Run) (float64, bool) {
 				return run.Summary.Median, run.Summary.N > 0
@@ -92,8 +89,8 @@ func runPeers(ctx context.Context, o *Options, progress io.Writer) []results.Pee
 		{
 			tool: "sockperf", install: "sockperf", scenario: "rr", size: rrPeerSize,
 			metric: "rtt_p50", unit: "ns",
-			once: func(ctx context.Context, bin, host string, spawn func(func()) error, place func(int) error) (float64, string, error) {
-				return sockperfOnce(ctx, bin, host, secs, spawn, place)
+			once: func(ctx context.Context, o *Options, runner, bin string) (float64, string, error) {
+				return sockperfOnce(ctx, o, runner, bin, secs)
 			},
 			value: func(run results.Run) (float64, bool) {
 				if run.LatencyNS == nil {
@@ -303,19 +300,7 @@ func comparePeer(ctx context.Context, o *Options, chk peerCheck, bin string, p p
 		return nil
 	}
 	toolOnce := func() error {
-		var v float64
-		var cmd string
-		var err error
-		if info, _ := runners.Lookup(p.runner); !info.Netns { // the loopback path
-			v, cmd, err = chk.once(ctx, bin, "127.0.0.1", nil, o.placeSandbox)
-		} else {
-			var ns *nsrun.Namespace
-			if ns, err = nsrun.New(o.Runner.Namespace); err != nil {
-				return fmt.Errorf("%s: namespace: %w", chk.tool, err)
-			}
-			v, cmd, err = chk.once(ctx, bin, ns.PeerAddr.Addr().String(), ns.Spawn, o.placeSandbox)
-			err = errors.Join(err, ns.Close())
-		}
+		v, cmd, err := chk.once(ctx, o, p.runner, bin)
 		if err != nil {
 			return fmt.Errorf("%s failed: %w", chk.tool, err)
 		}
@@ -370,49 +355,57 @@ func fillRatio(p *results.Peer) {
 	p.RatioCILow, p.RatioCIHigh = rs.CILow, rs.CIHigh
 }
 
-// server is a peer tool's server process, started on a thread that
-// outlives it (Pdeathsig follows the forking thread, not the process).
+// server is a peer tool's server, running under a runner.
 type server struct {
-	cmd    *exec.Cmd
+	g      sandbox.Guest
+	host   string // where the client reaches it
 	exited chan struct{}
 	out    *lockedBuffer
 }
 
-// startServer starts bin args (through spawn, inside a namespace, when
-// given) and waits until a line of its output contains ready: the
-// server is listening. Clients started before that are refused.
-func startServer(ctx context.Context, bin string, args []string, ready string, spawn func(func()) error, place func(pid int) error) (*server, error) {
-	s := &server{cmd: exec.Command(bin, args...), exited: make(chan struct{}), out: &lockedBuffer{}}
-	s.cmd.Env = []string{}
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	pr, pw := io.Pipe()
-	s.cmd.Stdout, s.cmd.Stderr = pw, pw
-	started := make(chan error, 1)
-	run := func() {
-		defer close(s.exited)
-		defer pw.Close()
-		if err := s.cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		_ = s.cmd.Wait()
+// startServer starts bin under runner, as the nswasi guest it is compared
+// with runs: the same network namespace, mount namespace and cgroup, and
+// the same CPUs when pinned. (A bare namespace is not the same path: iperf3
+// in one read 24 Gbit/s where the netns runner's guest, iperf3 included,
+// got 17.) The tools bind their own port, so the runner grants one
+// listener only to say where the sandbox is reachable; args gets the
+// address to bind: 127.0.0.1 in the root namespace, every address inside
+// a namespace, which has only its loopback and its end of the veth.
+// startServer returns once a line of the server's output contains ready.
+func startServer(ctx context.Context, o *Options, runner, bin string, args func(bind string) []string, ready string) (*server, error) {
+	info, _ := runners.Lookup(runner)
+	bind := "127.0.0.1"
+	if info.Netns {
+		bind = "0.0.0.0"
 	}
-	if spawn == nil {
-		go func() {
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
-			run()
-		}()
-	} else if err := spawn(run); err != nil {
+	r, err := runners.New(runner, o.Runner)
+	if err != nil {
 		return nil, err
 	}
-	if err := <-started; err != nil {
+	pr, pw := io.Pipe()
+	g, err := r.Start(ctx, sandbox.Spec{
+		Artifact: bin,
+		Args:     args(bind),
+		Env:      []string{},
+		Listen:   []sandbox.Listen{{}},
+		Stdout:   pw,
+		Stderr:   pw,
+		Timeout:  o.PeerDuration + o.PeerOmit + 2*time.Minute,
+	})
+	if err != nil {
 		return nil, fmt.Errorf("%s server: %w", bin, err)
 	}
-	if err := place(s.cmd.Process.Pid); err != nil {
-		s.stop()
-		return nil, fmt.Errorf("%s server: %w", bin, err)
+	s := &server{g: g, host: g.Addrs()[0].Addr().String(), exited: make(chan struct{}), out: &lockedBuffer{}}
+	go func() {
+		defer close(s.exited)
+		g.Wait()
+		pw.Close()
+	}()
+	if p, ok := g.(interface{ Pid() int }); ok {
+		if err := o.placeSandbox(p.Pid()); err != nil {
+			s.stop()
+			return nil, fmt.Errorf("%s server: %w", bin, err)
+		}
 	}
 	isReady := make(chan bool, 1)
 	go func() {
@@ -447,7 +440,7 @@ func startServer(ctx context.Context, bin string, args []string, ready string, s
 }
 
 func (s *server) stop() {
-	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+	s.g.Stop()
 	<-s.exited
 }
 
@@ -474,16 +467,19 @@ func (b *lockedBuffer) String() string {
 // iperfOnce starts a one-off iperf3 server at host, waits until it
 // listens (it says so on stdout; --forceflush, as a pipe would buffer it), runs one client test of secs seconds after omit seconds of
 // slow start left out, and returns the receiver's bytes per second.
-func iperfOnce(ctx context.Context, bin, host string, secs, omit int, spawn func(func()) error, place func(int) error) (float64, string, error) {
+func iperfOnce(ctx context.Context, o *Options, runner, bin string, secs, omit int) (float64, string, error) {
 	port, err := sandbox.FreePort()
 	if err != nil {
 		return 0, "", err
 	}
-	srv, err := startServer(ctx, bin, []string{"-s", "-1", "--forceflush", "-B", host, "-p", strconv.Itoa(port)}, "Server listening", spawn, place)
+	srv, err := startServer(ctx, o, runner, bin, func(bind string) []string {
+		return []string{"-s", "-1", "--forceflush", "-B", bind, "-p", strconv.Itoa(port)}
+	}, "Server listening")
 	if err != nil {
 		return 0, "", err
 	}
 	defer srv.stop()
+	host := srv.host
 	// -N: Go sets TCP_NODELAY on every TCP connection, nswasi's driver's
 	// included; iperf3 leaves Nagle on unless told. Same socket options on
 	// both sides, or the comparison measures Nagle (RATIONALE.md).
@@ -554,16 +550,19 @@ func parseIperf(out []byte, runErr error) (bps float64, refused bool, err error)
 // messages and returns the median round-trip time in nanoseconds.
 // --full-rtt makes sockperf report the round trip, as nswasi's rr does;
 // by default it reports half of it as "latency".
-func sockperfOnce(ctx context.Context, bin, host string, secs int, spawn func(func()) error, place func(int) error) (float64, string, error) {
+func sockperfOnce(ctx context.Context, o *Options, runner, bin string, secs int) (float64, string, error) {
 	port, err := sandbox.FreePort()
 	if err != nil {
 		return 0, "", err
 	}
-	srv, err := startServer(ctx, bin, []string{"server", "--tcp", "-i", host, "-p", strconv.Itoa(port)}, "block on socket", spawn, place)
+	srv, err := startServer(ctx, o, runner, bin, func(bind string) []string {
+		return []string{"server", "--tcp", "-i", bind, "-p", strconv.Itoa(port)}
+	}, "block on socket")
 	if err != nil {
 		return 0, "", err
 	}
 	defer srv.stop()
+	host := srv.host
 	args := []string{"ping-pong", "--tcp", "-i", host, "-m", strconv.Itoa(rrPeerSize), "-t", strconv.Itoa(secs), "--full-rtt"}
 	cmd := "sockperf " + strings.Join(args, " ")
 	cctx, cancel := context.WithTimeout(ctx, time.Duration(secs)*time.Second+20*time.Second)

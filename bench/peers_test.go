@@ -2,7 +2,9 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"math"
+	"net/netip"
 	"os"
 	"os/exec"
 	"strconv"
@@ -77,13 +79,13 @@ func TestPeerToolsOnLoopback(t *testing.T) {
 	if bin, err := exec.LookPath("iperf3"); err != nil {
 		t.Log("iperf3 not installed: skipped its part (scripts/provision.sh installs it)")
 	} else {
-		bps, cmd, err := iperfOnce(ctx, bin, "127.0.0.1", 1, 0, nil, (&Options{}).placeSandbox)
+		bps, cmd, err := iperfOnce(ctx, &Options{}, "native", bin, 1, 0)
 		if err != nil || bps <= 0 || !strings.Contains(cmd, "-O 0") {
 			t.Errorf("iperf3 on loopback: %v bytes/s (%s), %v", bps, cmd, err)
 		}
 	}
 	bin := needTool(t, "sockperf")
-	rtt, cmd, err := sockperfOnce(ctx, bin, "127.0.0.1", 1, nil, (&Options{}).placeSandbox)
+	rtt, cmd, err := sockperfOnce(ctx, &Options{}, "native", bin, 1)
 	// A loopback round trip takes more than 100 ns and less than 100 ms
 	// even on a loaded machine.
 	if err != nil || rtt < 100 || rtt > 1e8 || !strings.Contains(cmd, "--full-rtt") {
@@ -194,13 +196,15 @@ func TestPeerServerPlacedLikeAGuest(t *testing.T) {
 		t.Skip("fewer than two CPUs: pinning is skipped by design")
 	}
 	o := &Options{Pin: true, pinSandbox: sb}
-	srv, err := startServer(context.Background(), "/bin/sh", []string{"-c", "echo listening; exec sleep 30"}, "listening", nil, o.placeSandbox)
+	srv, err := startServer(context.Background(), o, "native", "/bin/sh", func(string) []string {
+		return []string{"-c", "echo listening; exec sleep 30"}
+	}, "listening")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer srv.stop()
 	var got unix.CPUSet
-	if err := unix.SchedGetaffinity(srv.cmd.Process.Pid, &got); err != nil {
+	if err := unix.SchedGetaffinity(serverPid(t, srv), &got); err != nil {
 		t.Fatal(err)
 	}
 	if got != sb || got == d {
@@ -208,6 +212,45 @@ func TestPeerServerPlacedLikeAGuest(t *testing.T) {
 	}
 	if err := (&Options{Pin: true}).placeSandbox(0); err == nil {
 		t.Error("pinning a sandbox without a process id succeeded")
+	}
+}
+
+func serverPid(t *testing.T, srv *server) int {
+	p, ok := srv.g.(interface{ Pid() int })
+	if !ok {
+		t.Fatal("the runner's guest has no pid")
+	}
+	return p.Pid()
+}
+
+// A peer tool's server on the veth path runs in the netns runner's
+// sandbox, as the guest it is compared with does: its own network
+// namespace (a bare one read a third faster than the runner's), and told
+// to bind inside it, where the runner says it is reachable.
+func TestPeerServerInTheGuestsSandbox(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("the netns runner needs root")
+	}
+	srv, err := startServer(context.Background(), &Options{}, "netns", "/bin/sh", func(bind string) []string {
+		return []string{"-c", "echo bind=" + bind + "; exec sleep 30"}
+	}, "bind=")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.stop()
+	self, err := os.Readlink("/proc/self/ns/net")
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", serverPid(t, srv)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if theirs == self {
+		t.Errorf("server in nswasi's own network namespace %s", self)
+	}
+	if a, err := netip.ParseAddr(srv.host); err != nil || a.IsLoopback() || !strings.Contains(srv.out.String(), "bind=0.0.0.0") {
+		t.Errorf("server told %q, reachable at %s; want every address inside the namespace, reached at its veth", srv.out.String(), srv.host)
 	}
 }
 
