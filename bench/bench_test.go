@@ -364,3 +364,25 @@ func TestIdleFigureIsTheWaiting(t *testing.T) {
 		t.Logf("%s: %v CPU-s/s", r.Mode, r.Reps)
 	}
 }
+
+// Each repetition tells the guest its own length: stream out, where the
+// guest decides when to stop sending, used to send for the measured
+// length in the much shorter warm-up too, and the driver gave up waiting
+// once the repetition was longer than the warm-up and the grace together.
+func TestStreamOutWarmupShorterThanRepetition(t *testing.T) {
+	o := tinyOptions(t, []string{"native"})
+	o.Scenarios = []string{"stream"}
+	o.Modes = []string{"blocking"}
+	o.Sizes = []int{64 << 10}
+	o.Reps = 1
+	o.Duration = 2 * time.Second // longer than the 30 ms warm-up and the 1.5 s grace
+	b, err := bench.Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range b.Runs {
+		if r.Error != "" {
+			t.Errorf("stream-%s: %s", r.Direction, r.Error)
+		}
+	}
+}

@@ -350,7 +350,7 @@ func repetition(ctx context.Context, c Case, o *Options, ctl net.Conn, br *bufio
 	addr netip.AddrPort, pid int, d time.Duration) (repFigures, error) {
 	var f repFigures
 	u0, s0, cpuErr := processCPU(pid)
-	if _, err := ctl.Write([]byte("rep\n")); err != nil {
+	if _, err := ctl.Write([]byte("rep " + d.String() + "\n")); err != nil {
 		return f, fmt.Errorf("control: %w", err)
 	}
 	var cerr error

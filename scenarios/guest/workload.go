@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"syscall"
 	"time"
 
@@ -17,7 +18,7 @@ import (
 // workload serves standalone until stopped (see standalone). Granted two,
 // as nswasi bench does, the first carries the workload's data, the second
 // one control connection. Over the control connection the driver asks for one
-// repetition at a time ("rep\n"); the guest serves that repetition on the
+// repetition at a time ("rep D\n", D its length); the guest serves that repetition on the
 // data listener until the driver ends it, then answers with one JSON line
 // of its counts. "quit\n" or EOF ends the guest. Control I/O happens only
 // while the data plane is quiet and uses plain blocking calls, so it works
@@ -89,18 +90,28 @@ func runWorkload(g grants, name string, args []string, fn repFunc) error {
 			line = append(line, one[0])
 			continue
 		}
-		cmd := string(bytes.TrimSpace(line))
+		cmd, arg, _ := strings.Cut(string(bytes.TrimSpace(line)), " ")
 		line = line[:0]
+		rep := *w
 		switch cmd {
 		case "quit":
 			return nil
 		case "rep":
+			// "rep D": this repetition lasts D where the guest decides
+			// (stream out); the warm-up is shorter than the others.
+			if arg != "" {
+				d, err := time.ParseDuration(arg)
+				if err != nil || d <= 0 {
+					return fmt.Errorf("control: rep %q: want a positive duration", arg)
+				}
+				rep.duration = d
+			}
 		default:
 			return fmt.Errorf("control: unknown command %q", cmd)
 		}
 		counters.reset()
 		var r repReport
-		if err := fn(w, &r); err != nil {
+		if err := fn(&rep, &r); err != nil {
 			r.Error = err.Error()
 		}
 		if werr := waitFailure.Load(); werr != nil && r.Error == "" {
