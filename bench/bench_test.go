@@ -295,13 +295,13 @@ func TestBlockingOnOneThreadAnswersEveryConnection(t *testing.T) {
 }
 
 // Under wasip1 the poll mode gathers the waits of all connections into
-// one poll_oneoff: with 4 busy rr connections some waits are answered by a
-// poll another connection's wait made. Natively each wait has its own
-// poll(2), and none is.
+// one poll_oneoff: with 4 busy http connections (a goroutine each) some
+// waits are answered by a poll another connection's wait made. Natively
+// each wait has its own poll(2), and none is.
 func TestPollWaitsGatheredUnderWasip1(t *testing.T) {
 	o := tinyOptions(t, []string{"native", "wasi"})
 	o.WASIHosts = []string{"nswasi"}
-	o.Scenarios = []string{"rr"}
+	o.Scenarios = []string{"http"}
 	o.Modes = []string{"poll"}
 	o.Sizes = []int{64}
 	o.Conns = []int{4}
@@ -316,6 +316,30 @@ func TestPollWaitsGatheredUnderWasip1(t *testing.T) {
 		}
 		if gathered := k.Gathered > 0; gathered != (r.Runner == "wasi") {
 			t.Errorf("%s: %d of %d waits answered by another connection's poll", r.Runner, k.Gathered, k.Waits)
+		}
+	}
+}
+
+// rr's poll mode is one event loop on both sides: a wait covers every
+// connection's request, so with 4 clients some waits find several
+// requests, and there are fewer waits than reads and writes (a wait
+// before each, as a goroutine per connection makes). Every connection is
+// answered: the driver checks every answer.
+func TestPollRREventLoop(t *testing.T) {
+	o := tinyOptions(t, []string{"native", "wasi"})
+	o.WASIHosts = []string{"nswasi"}
+	o.Scenarios = []string{"rr"}
+	o.Modes = []string{"poll"}
+	o.Sizes = []int{64}
+	o.Conns = []int{4}
+	for _, r := range runExpecting(t, o, 2) {
+		if r.Error != "" {
+			t.Fatalf("%s: %s", r.Runner, r.Error)
+		}
+		k := r.Counters
+		t.Logf("%s: %d waits for %d reads and %d writes", r.Runner, k.Waits, k.Reads, k.Writes)
+		if k.Reads == 0 || k.Waits >= k.Reads+k.Writes {
+			t.Errorf("%s: %d waits for %d reads and %d writes: no wait served several connections", r.Runner, k.Waits, k.Reads, k.Writes)
 		}
 	}
 }

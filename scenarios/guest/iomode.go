@@ -77,12 +77,28 @@ func wait(fd int, write bool, timeout time.Duration) (bool, error) {
 	counters.Waits.Add(1)
 	ready, err := waitFD(fd, write, timeout)
 	if err != nil {
-		if waitFailure.CompareAndSwap(nil, &err) {
-			fmt.Fprintf(os.Stderr, "guest: %s mode: readiness wait failed: %v\n", modePoll, err)
-		}
-		return false, errWait{err}
+		return false, waitFailed(err)
 	}
 	return ready, nil
+}
+
+// waitAnyRead blocks until at least one of fds is readable or the timeout
+// passes, in a single poll(2) or poll_oneoff for all of them, and sets
+// ready[i] for each fds[i] that is. It counts one wait.
+func waitAnyRead(fds []int, timeout time.Duration, ready []bool) error {
+	counters.Waits.Add(1)
+	if err := waitAnyReadFD(fds, timeout, ready); err != nil {
+		return waitFailed(err)
+	}
+	return nil
+}
+
+// waitFailed keeps the repetition's first failed wait and says so once.
+func waitFailed(err error) error {
+	if waitFailure.CompareAndSwap(nil, &err) {
+		fmt.Fprintf(os.Stderr, "guest: %s mode: readiness wait failed: %v\n", modePoll, err)
+	}
+	return errWait{err}
 }
 
 // fdConn is a connection on a raw socket fd, read and written in one of

@@ -33,6 +33,31 @@ func waitFD(fd int, write bool, timeout time.Duration) (bool, error) {
 	}
 }
 
+// waitAnyReadFD is waitAnyRead's poll(2).
+func waitAnyReadFD(fds []int, timeout time.Duration, ready []bool) error {
+	ms := -1
+	if timeout >= 0 {
+		ms = int(timeout.Milliseconds())
+	}
+	pfds := make([]unix.PollFd, len(fds))
+	for i, fd := range fds {
+		pfds[i] = unix.PollFd{Fd: int32(fd), Events: unix.POLLIN}
+	}
+	for {
+		_, err := unix.Poll(pfds, ms)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		for i := range pfds {
+			ready[i] = pfds[i].Revents != 0 // POLLERR and POLLHUP too
+		}
+		return nil
+	}
+}
+
 // oneThread says that a blocking call stops every goroutine: natively it
 // holds only its own thread.
 const oneThread = false

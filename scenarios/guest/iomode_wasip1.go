@@ -222,6 +222,27 @@ func pollBatch(batch []*pollWaiter, peek bool) []*pollResult {
 	return results
 }
 
+// waitAnyReadFD is waitAnyRead's poll_oneoff: one batch of its own, not
+// the gathered queue, since the loop that calls it is the only goroutine
+// serving its connections.
+func waitAnyReadFD(fds []int, timeout time.Duration, ready []bool) error {
+	batch := make([]*pollWaiter, len(fds))
+	for i, fd := range fds {
+		batch[i] = &pollWaiter{fd: fd, timeout: timeout}
+	}
+	for i, r := range pollBatch(batch, false) {
+		switch {
+		case r == nil:
+			ready[i] = false
+		case r.err != nil:
+			return r.err
+		default:
+			ready[i] = r.ready
+		}
+	}
+	return nil
+}
+
 // connectionError says whether an event's error is the connection's own
 // (the peer reset it, or went away): then, as poll(2)'s POLLERR, the
 // descriptor is ready and the next call reports the error. Any other error
