@@ -53,9 +53,10 @@ type pollWaiter struct {
 }
 
 type pollResult struct {
-	ready bool
-	err   error
-	lead  bool // the waiter is the leader now
+	answered bool // pollBatch answered the waiter: ready, failed or timed out
+	ready    bool
+	err      error
+	lead     bool // the waiter is the leader now
 }
 
 var gather struct {
@@ -70,13 +71,17 @@ var gather struct {
 // fd event carrying an error other than the connection's own (wazero
 // answers ENOTSUP for fd_write) is an error.
 func waitFD(fd int, write bool, timeout time.Duration) (bool, error) {
+	if pollUsers.Load() <= 1 {
+		return waitAlone(fd, write, timeout)
+	}
 	w := &pollWaiter{fd: fd, write: write, timeout: timeout}
-	if pollUsers.Load() > 1 {
+	{
 		// Several connections share the thread: first ask for this
 		// descriptor alone, without waiting. A socket is mostly writable,
 		// and often readable, at once; only a wait that would block joins
 		// the gathered poll and its hand-offs between goroutines.
-		if r := pollBatch([]*pollWaiter{w}, true)[0]; r != nil {
+		var one [1]pollResult
+		if r := pollBatch([]*pollWaiter{w}, true, one[:])[0]; r.answered {
 			return r.ready, r.err
 		}
 	}
@@ -96,6 +101,58 @@ func waitFD(fd int, write bool, timeout time.Duration) (bool, error) {
 	return lead(w)
 }
 
+// alone is waitAlone's subscriptions and events: one descriptor and a
+// clock.
+var alone struct {
+	subs [2 * subSize]byte
+	evts [2 * eventSize]byte
+}
+
+// waitAlone is the wait of the only descriptor in use: one poll_oneoff for
+// it and the timeout, with nothing queued, locked or allocated. Under
+// wasip1 every allocation is paid again by the collector on the module's
+// only thread, and a stream makes a wait per read.
+func waitAlone(fd int, write bool, timeout time.Duration) (bool, error) {
+	le := binary.LittleEndian
+	s := alone.subs[:]
+	clear(s)
+	le.PutUint64(s[0:], 0)
+	s[8] = eventFdRead
+	if write {
+		s[8] = eventFdWrite
+	}
+	le.PutUint32(s[16:], uint32(fd))
+	nsubs := uint32(1)
+	if timeout >= 0 {
+		c := s[subSize:]
+		le.PutUint64(c[0:], clockUser)
+		c[8] = eventClock
+		le.PutUint32(c[16:], clockMono)
+		le.PutUint64(c[24:], uint64(timeout.Nanoseconds()))
+		le.PutUint64(c[32:], 1000) // precision 1 µs
+		nsubs++
+	}
+	var nevents uint32
+	if errno := pollOneoff(unsafe.Pointer(&alone.subs[0]), unsafe.Pointer(&alone.evts[0]), nsubs, unsafe.Pointer(&nevents)); errno != 0 {
+		return false, fmt.Errorf("poll_oneoff: %w", syscall.Errno(errno))
+	}
+	for i := uint32(0); i < nevents && i < nsubs; i++ {
+		e := alone.evts[i*eventSize:]
+		if le.Uint64(e[0:]) != 0 {
+			continue // the clock
+		}
+		if errno := syscall.Errno(le.Uint16(e[8:])); errno != 0 && !connectionError(errno) {
+			what := "fd_read"
+			if e[10] == eventFdWrite {
+				what = "fd_write"
+			}
+			return false, fmt.Errorf("poll_oneoff %s subscription on fd %d: %w", what, fd, errno)
+		}
+		return true, nil
+	}
+	return false, nil
+}
+
 // lead polls for every queued waiter until self is answered, then hands
 // the lead on. While some descriptor in use has no wait queued, it first
 // polls without waiting: if self is ready it goes on at once, and only
@@ -103,6 +160,7 @@ func waitFD(fd int, write bool, timeout time.Duration) (bool, error) {
 func lead(self *pollWaiter) (bool, error) {
 	g := &gather
 	yielded := false
+	var results []pollResult // reused from poll to poll
 	for {
 		g.mu.Lock()
 		peek := !yielded && int64(len(g.queue)) < pollUsers.Load()
@@ -110,13 +168,13 @@ func lead(self *pollWaiter) (bool, error) {
 		g.queue = nil
 		g.mu.Unlock()
 
-		results := pollBatch(batch, peek)
+		results = pollBatch(batch, peek, results)
 		var mine *pollResult
 		var again []*pollWaiter
 		g.mu.Lock()
 		for i, w := range batch {
-			switch r := results[i]; {
-			case r == nil:
+			switch r := &results[i]; {
+			case !r.answered:
 				again = append(again, w)
 			case w == self:
 				mine = r
@@ -145,9 +203,10 @@ func lead(self *pollWaiter) (bool, error) {
 
 // pollBatch sends batch in one poll_oneoff, with one clock subscription of
 // the shortest timeout among them, and answers each waiter that is ready,
-// failed, or — when the clock fired — timed out; nil answers none. A peek
-// does not wait (a clock of zero) and times no waiter out.
-func pollBatch(batch []*pollWaiter, peek bool) []*pollResult {
+// failed, or — when the clock fired — timed out. A peek does not wait (a
+// clock of zero) and times no waiter out. The answers go into results,
+// grown to len(batch) if need be and returned: no allocation per poll.
+func pollBatch(batch []*pollWaiter, peek bool, results []pollResult) []pollResult {
 	g := &gather
 	le := binary.LittleEndian
 	n := len(batch) + 1
@@ -182,12 +241,16 @@ func pollBatch(batch []*pollWaiter, peek bool) []*pollResult {
 		le.PutUint64(c[32:], 1000) // precision 1 µs
 		nsubs++
 	}
-	results := make([]*pollResult, len(batch))
+	if cap(results) < len(batch) {
+		results = make([]pollResult, len(batch))
+	}
+	results = results[:len(batch)]
+	clear(results)
 	var nevents uint32
 	if errno := pollOneoff(unsafe.Pointer(&subs[0]), unsafe.Pointer(&evts[0]), nsubs, unsafe.Pointer(&nevents)); errno != 0 {
 		err := fmt.Errorf("poll_oneoff: %w", syscall.Errno(errno))
 		for i := range results {
-			results[i] = &pollResult{err: err}
+			results[i] = pollResult{answered: true, err: err}
 		}
 		return results
 	}
@@ -199,7 +262,7 @@ func pollBatch(batch []*pollWaiter, peek bool) []*pollResult {
 			timedOut = true
 			continue
 		}
-		if u >= uint64(len(batch)) || results[u] != nil {
+		if u >= uint64(len(batch)) || results[u].answered {
 			continue // not ours, or a second event for one waiter
 		}
 		if errno := syscall.Errno(le.Uint16(e[8:])); errno != 0 && !connectionError(errno) {
@@ -207,15 +270,15 @@ func pollBatch(batch []*pollWaiter, peek bool) []*pollResult {
 			if e[10] == eventFdWrite {
 				what = "fd_write"
 			}
-			results[u] = &pollResult{err: fmt.Errorf("poll_oneoff %s subscription on fd %d: %w", what, batch[u].fd, errno)}
+			results[u] = pollResult{answered: true, err: fmt.Errorf("poll_oneoff %s subscription on fd %d: %w", what, batch[u].fd, errno)}
 			continue
 		}
-		results[u] = &pollResult{ready: true}
+		results[u] = pollResult{answered: true, ready: true}
 	}
 	if timedOut && !peek {
 		for i, w := range batch {
-			if results[i] == nil && w.timeout >= 0 {
-				results[i] = &pollResult{}
+			if !results[i].answered && w.timeout >= 0 {
+				results[i] = pollResult{answered: true}
 			}
 		}
 	}
@@ -226,21 +289,28 @@ func pollBatch(batch []*pollWaiter, peek bool) []*pollResult {
 // the gathered queue, since the loop that calls it is the only goroutine
 // serving its connections.
 func waitAnyReadFD(fds []int, timeout time.Duration, ready []bool) error {
-	batch := make([]*pollWaiter, len(fds))
-	for i, fd := range fds {
-		batch[i] = &pollWaiter{fd: fd, timeout: timeout}
+	l := &loopScratch
+	for len(l.waiters) < len(fds) {
+		l.waiters = append(l.waiters, &pollWaiter{})
 	}
-	for i, r := range pollBatch(batch, false) {
-		switch {
-		case r == nil:
-			ready[i] = false
-		case r.err != nil:
+	batch := l.waiters[:len(fds)]
+	for i, fd := range fds {
+		*batch[i] = pollWaiter{fd: fd, timeout: timeout}
+	}
+	l.results = pollBatch(batch, false, l.results)
+	for i, r := range l.results {
+		if r.err != nil {
 			return r.err
-		default:
-			ready[i] = r.ready
 		}
+		ready[i] = r.ready
 	}
 	return nil
+}
+
+// loopScratch is waitAnyReadFD's, reused from wait to wait.
+var loopScratch struct {
+	waiters []*pollWaiter
+	results []pollResult
 }
 
 // connectionError says whether an event's error is the connection's own
