@@ -111,7 +111,7 @@ func (o *Options) config() results.BenchConfig {
 		Scenarios: o.Scenarios, Runners: o.Runners, Modes: o.Modes,
 		Sizes: o.Sizes, Conns: o.Conns, Reps: o.Reps,
 		Duration: results.Duration(o.Duration), Warmup: results.Duration(o.Warmup),
-		Engine: o.Engine, WASIHosts: o.WASIHosts, TraceHostcalls: o.TraceHostcalls, TraceModes: o.TraceModes,
+		Engine: o.Engine, WASIHosts: o.WASIHosts, TraceHostcalls: o.TraceHostcalls, TraceModes: o.TraceModes, TraceRunners: o.TraceRunners,
 		PollTimeout: results.Duration(o.PollTimeout), Verify: o.Verify, Quick: o.Quick,
 		Shard: o.Shard, Shards: o.Shards, TargetCI: o.TargetCI, MaxReps: o.MaxReps, Pin: o.Pin,
 	}

@@ -272,6 +272,33 @@ func TestCasesPerWASIHost(t *testing.T) {
 	}
 }
 
+// trace_runners keeps the traced duplicates to the WASI runners named:
+// the accounting measures the host, the same inside a namespace.
+func TestTraceRunners(t *testing.T) {
+	o := bench.Options{Scenarios: []string{"rr"}, Runners: []string{"native", "wasi", "wasi+netns"}, Modes: []string{"poll"},
+		Sizes: []int{64}, Conns: []int{1}, WASIHosts: []string{"nswasi"}, TraceHostcalls: true, TraceRunners: []string{"wasi"}, OutDir: t.TempDir()}
+	o.Defaults()
+	if err := o.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	traced := 0
+	for _, c := range o.Cases() {
+		if c.Traced {
+			traced++
+			if c.Runner != "wasi" {
+				t.Errorf("traced %s", c)
+			}
+		}
+	}
+	if traced != 1 {
+		t.Errorf("%d traced cases, want 1 (wasi)", traced)
+	}
+	o.TraceRunners = []string{"native"}
+	if err := o.Validate(); err == nil {
+		t.Error("a native runner was accepted in trace_runners")
+	}
+}
+
 // Under wasip1 a blocking call holds the module's only thread. In blocking
 // mode the guest serves http one connection at a time and rr's
 // connections in turn, so every client is answered even when a

@@ -22,8 +22,10 @@ const (
 	estNamespace = 150 * time.Millisecond
 	estFirewall  = 100 * time.Millisecond
 	// estWasm is a WASI guest's start with a warm compilation cache:
-	// wazero still decodes and validates the 10 MB module (RATIONALE.md).
-	estWasm = 1300 * time.Millisecond
+	// wazero still reads its 43 MB of compiled code and decodes and
+	// validates the 11 MB module (RATIONALE.md). Measured on 2026-11-26:
+	// a quick WASI case took 1.2 s, 0.75 s of it warm-up and repetitions.
+	estWasm = 550 * time.Millisecond
 	// estCold is a WASI start with an empty cache: the module compiled.
 	estCold = 7 * time.Second
 	// estLoad is start's second of http load for the memory figure, and

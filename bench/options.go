@@ -64,6 +64,8 @@ type Options struct {
 	// TraceModes, when set, limits the traced duplicates to these I/O
 	// modes (a quick run traces where poll_oneoff is the subject).
 	TraceModes []string
+	// TraceRunners, when set, limits them to these runners.
+	TraceRunners []string
 	// PollTimeout bounds each readiness wait of the poll mode.
 	PollTimeout time.Duration
 	// Verify makes both ends check every byte against the pattern (slower;
@@ -160,6 +162,11 @@ func (o *Options) Validate() error {
 	for _, m := range append(slices.Clone(o.Modes), o.TraceModes...) {
 		if !slices.Contains(Modes, m) {
 			return usage.BadInput("unknown mode %q (modes: %s)", m, strings.Join(Modes, ", "))
+		}
+	}
+	for _, r := range o.TraceRunners {
+		if info, ok := runners.Lookup(r); !ok || !info.WASI() {
+			return usage.BadInput("trace runner %q: not a WASI runner", r)
 		}
 	}
 	for _, r := range o.Runners {
@@ -289,7 +296,8 @@ func (o *Options) Cases() []Case {
 							for _, h := range hosts {
 								c := Case{Scenario: sc, Direction: d, Runner: r, Mode: m, Size: size, Conns: n, WASIHost: h}
 								out = append(out, c)
-								if info.WASI() && o.TraceHostcalls && (len(o.TraceModes) == 0 || slices.Contains(o.TraceModes, m)) {
+								if info.WASI() && o.TraceHostcalls && (len(o.TraceModes) == 0 || slices.Contains(o.TraceModes, m)) &&
+									(len(o.TraceRunners) == 0 || slices.Contains(o.TraceRunners, r)) {
 									c.Traced = true
 									out = append(out, c)
 								}

@@ -73,6 +73,10 @@ type Bench struct {
 	// TraceModes limits the counted duplicates to these I/O modes; empty
 	// means every mode.
 	TraceModes []string `yaml:"trace_modes"`
+	// TraceRunners limits them to these WASI runners; empty means every
+	// one. The accounting measures the WASI host, the same with or
+	// without a namespace around it.
+	TraceRunners []string `yaml:"trace_runners"`
 	// NoPeers leaves out the fidelity checks against iperf3, sockperf and
 	// wrk; PeerDuration is the length of each of their repetitions (whole
 	// seconds; default 5s, 3s with the quick preset).
@@ -175,6 +179,7 @@ func (e *Experiment) resolve(file string, root *yaml.Node, cat Catalogue) error 
 			{b.Runners, cat.BenchRunners, "bench.runners", "runner"},
 			{b.Modes, cat.Modes, "bench.modes", "mode"},
 			{b.TraceModes, cat.Modes, "bench.trace_modes", "mode"},
+			{b.TraceRunners, cat.BenchRunners, "bench.trace_runners", "runner"},
 		} {
 			if err := checkNames(c.list, c.known, c.path, c.what, bad); err != nil {
 				return err

@@ -8,6 +8,7 @@ import (
 	"github.com/nswasi/nswasi/bench"
 	"github.com/nswasi/nswasi/experiment"
 	"github.com/nswasi/nswasi/experiments"
+	"github.com/nswasi/nswasi/pipeline"
 	"github.com/nswasi/nswasi/runners"
 	"github.com/nswasi/nswasi/wasirun"
 )
@@ -20,23 +21,12 @@ func benchOptions(t *testing.T, name string) (bench.Options, *experiment.Experim
 	if !ok {
 		t.Fatalf("no shipped experiment %s", name)
 	}
-	e, err := experiment.Parse(name+".yaml", src, experiment.Catalogue{
-		Scenarios: bench.Scenarios, BenchRunners: runners.Names(), BenchDefault: runners.Compared,
-		Modes: bench.Modes, Engines: wasirun.Engines, WASIHosts: wasirun.WASIHosts,
-	})
+	e, err := experiment.Parse(name+".yaml", src, pipeline.Catalogue())
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := e.Bench
-	o := bench.Options{
-		OutDir: "x", Scenarios: b.Scenarios, Runners: b.Runners, Modes: b.Modes, Conns: b.Conns, Reps: b.Reps,
-		Duration: time.Duration(b.Duration), Warmup: time.Duration(b.Warmup), Engine: b.Engine,
-		WASIHosts: e.WASIHosts, TraceHostcalls: b.TraceHostcalls, TraceModes: b.TraceModes,
-		Peers: !b.NoPeers, PeerDuration: time.Duration(b.PeerDuration), Quick: b.Preset == "quick",
-	}
-	for _, s := range b.Sizes {
-		o.Sizes = append(o.Sizes, int(s))
-	}
+	o := *pipeline.BenchOptions(e)
+	o.OutDir = "x"
 	o.Defaults()
 	if err := o.Validate(); err != nil {
 		t.Fatal(err)
@@ -89,7 +79,10 @@ func TestQuickFits(t *testing.T) {
 	o, _ := benchOptions(t, "quick")
 	est := o.Estimate()
 	t.Logf("quick: %d cases, benchmarks estimated at %s", len(o.Cases()), est.Round(time.Second))
-	if est > 3*time.Minute {
-		t.Errorf("quick's benchmarks estimated at %s, want within 3 minutes (4 in all)", est.Round(time.Second))
+	// Isolation takes about 30 s (two cells at a time) and conformance
+	// about 10: 3 min 20 s of benchmarks leave 4 minutes in all. Measured
+	// on 2026-11-26: 3 min 36 s in all, 156 cases, with wasi+netns.
+	if est > 3*time.Minute+20*time.Second {
+		t.Errorf("quick's benchmarks estimated at %s, want within 3 min 20 s (4 min in all)", est.Round(time.Second))
 	}
 }

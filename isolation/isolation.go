@@ -26,7 +26,9 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nswasi/nswasi/internal/results"
@@ -69,6 +71,10 @@ type Config struct {
 	// Leaks plants capabilities on purpose, to show that the oracles see
 	// both outcomes. A real run plants none.
 	Leaks Leaks
+	// Parallel is how many cells run at once; zero means one per CPU.
+	// Every cell has its own sandbox, canaries and nonce, so cells do not
+	// see each other's traffic or files; the matrix keeps its order.
+	Parallel int
 }
 
 // Leaks are deliberately granted capabilities. Each must flip exactly the
@@ -124,7 +130,8 @@ type suite struct {
 	out  *results.Isolation
 }
 
-// Run runs the selected cells one after another and returns the matrix.
+// Run runs the selected cells, cfg.Parallel at a time, and returns the
+// matrix in plan order (probe, runner, host).
 // With cfg.Out set, isolation.json is rewritten atomically after every cell
 // and isolation.md at the end; if ctx is cancelled the cells not yet run
 // are left out and the file is marked partial.
@@ -186,26 +193,71 @@ func Run(ctx context.Context, cfg Config) (*results.Isolation, error) {
 	if err := s.save(); err != nil {
 		return nil, err
 	}
+	type job struct {
+		p            *Probe
+		runner, host string
+	}
+	var jobs []job
 	for _, p := range probes {
 		for _, r := range cfg.Runners {
 			for _, host := range s.hostsOf(r) {
-				if ctx.Err() != nil {
-					return s.out, s.finish(ctx)
+				jobs = append(jobs, job{p, r, host})
+			}
+		}
+	}
+	workers := cfg.Parallel
+	if workers <= 0 {
+		workers = runtime.NumCPU()
+	}
+	cells := make([]*results.Cell, len(jobs))
+	var (
+		mu      sync.Mutex
+		next    int
+		saveErr error
+		wg      sync.WaitGroup
+	)
+	for range min(workers, len(jobs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if i >= len(jobs) || ctx.Err() != nil {
+					return
 				}
-				c := s.runCell(ctx, p, r, host)
+				j := jobs[i]
+				c := s.runCell(ctx, j.p, j.runner, j.host)
 				if ctx.Err() != nil && c.Observed == "" {
 					// Interrupted mid-cell: the cell is lost, not recorded as unrunnable.
-					return s.out, s.finish(ctx)
+					return
 				}
-				s.out.Cells = append(s.out.Cells, c)
+				mu.Lock()
+				cells[i] = &c
 				if s.cfg.Progress != nil {
 					fmt.Fprintln(s.cfg.Progress, progressLine(c))
 				}
-				if err := s.save(); err != nil {
-					return s.out, err
+				s.out.Cells = s.out.Cells[:0]
+				for _, c := range cells {
+					if c != nil {
+						s.out.Cells = append(s.out.Cells, *c)
+					}
 				}
+				if err := s.save(); err != nil && saveErr == nil {
+					saveErr = err
+				}
+				mu.Unlock()
 			}
-		}
+		}()
+	}
+	wg.Wait()
+	if saveErr != nil {
+		return s.out, saveErr
+	}
+	if ctx.Err() != nil {
+		return s.out, s.finish(ctx)
 	}
 	s.out.Partial = false
 	return s.out, s.finish(ctx)

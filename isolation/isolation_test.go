@@ -238,7 +238,7 @@ func TestAsRoot(t *testing.T) {
 }
 
 // An interrupted run keeps the cells it finished in a file marked partial,
-// and leaves nothing behind.
+// starts no more, and leaves nothing behind.
 func TestInterrupted(t *testing.T) {
 	testenv.RequireRoot(t)
 	cfg := config(t)
@@ -261,8 +261,15 @@ func TestInterrupted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !iso.Partial || len(iso.Cells) != 2 {
-		t.Errorf("partial=%v with %d cells, want partial with 2", iso.Partial, len(iso.Cells))
+	// Cells run in parallel: the cells in flight when the second one
+	// finished may finish too, and are kept; those not started are not.
+	if !iso.Partial || len(iso.Cells) < 2 || len(iso.Cells) >= 4 {
+		t.Errorf("partial=%v with %d cells, want partial with 2 or 3 of 4", iso.Partial, len(iso.Cells))
+	}
+	for _, c := range iso.Cells {
+		if c.Observed == "" && c.Reason == "" {
+			t.Errorf("%s under %s kept without a verdict or a reason", c.Probe, c.Runner)
+		}
 	}
 	if _, err := os.Stat(filepath.Join(cfg.Out, "isolation.md")); err != nil {
 		t.Error(err)

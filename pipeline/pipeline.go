@@ -99,16 +99,10 @@ func Run(ctx context.Context, cfg Config) (string, error) {
 		}
 	}
 	var o *bench.Options
-	if b := exp.Bench; b != nil {
-		o = &bench.Options{
-			OutDir: dir, Scenarios: b.Scenarios, Runners: b.Runners, Modes: b.Modes,
-			Sizes: sizes(b.Sizes), Conns: b.Conns, Reps: b.Reps,
-			Duration: time.Duration(b.Duration), Warmup: time.Duration(b.Warmup),
-			Engine: b.Engine, WASIHosts: exp.WASIHosts, TraceHostcalls: b.TraceHostcalls, TraceModes: b.TraceModes,
-			Peers: !b.NoPeers, PeerDuration: time.Duration(b.PeerDuration),
-			Quick: b.Preset == "quick", Guest: cfg.Guest, Runner: rc, Progress: stepWriter{pr},
-			Shard: cfg.Shard, Shards: cfg.Shards,
-		}
+	if exp.Bench != nil {
+		o = BenchOptions(exp)
+		o.OutDir, o.Guest, o.Runner, o.Progress = dir, cfg.Guest, rc, stepWriter{pr}
+		o.Shard, o.Shards = cfg.Shard, cfg.Shards
 		o.Defaults()
 	}
 	pr.Log("%s", estimateLine(ic, o, cfg.Testsuite != "" && cfg.Shard <= 1))
@@ -143,14 +137,32 @@ func Run(ctx context.Context, cfg Config) (string, error) {
 }
 
 // Per-item costs of the parts the bench package does not estimate,
-// measured on a 2-core machine (isolation: 147 cells in 46 s).
+// measured on a 2-core machine on 2026-11-26 (isolation: 147 cells in
+// 29 s, two at a time; conformance: 114 cases in 8 s).
 const (
-	estIsolationCell = 350 * time.Millisecond
-	estConformance   = 30 * time.Second
+	estIsolationCell = 200 * time.Millisecond
+	estConformance   = 10 * time.Second
 )
 
 // estimateLine forecasts the run's duration from its plan, before it
 // starts: users want to know whether to wait or come back.
+// BenchOptions is the plan of exp's benchmarks (exp.Bench must be set),
+// without where it writes, what it runs or how it reports: the options
+// nswasi run gives the bench package, and what tests hold the shipped
+// experiments to.
+func BenchOptions(exp *experiment.Experiment) *bench.Options {
+	b := exp.Bench
+	return &bench.Options{
+		Scenarios: b.Scenarios, Runners: b.Runners, Modes: b.Modes,
+		Sizes: sizes(b.Sizes), Conns: b.Conns, Reps: b.Reps,
+		Duration: time.Duration(b.Duration), Warmup: time.Duration(b.Warmup),
+		Engine: b.Engine, WASIHosts: exp.WASIHosts,
+		TraceHostcalls: b.TraceHostcalls, TraceModes: b.TraceModes, TraceRunners: b.TraceRunners,
+		Peers: !b.NoPeers, PeerDuration: time.Duration(b.PeerDuration),
+		Quick: b.Preset == "quick",
+	}
+}
+
 func estimateLine(ic *isolation.Config, o *bench.Options, conformance bool) string {
 	var total time.Duration
 	var parts []string

@@ -29,6 +29,7 @@ type BenchConfig struct {
 	WASIHosts      []string `json:"wasi_hosts,omitempty"`
 	TraceHostcalls bool     `json:"trace_hostcalls"`
 	TraceModes     []string `json:"trace_modes,omitempty"`
+	TraceRunners   []string `json:"trace_runners,omitempty"`
 	PollTimeout    Duration `json:"poll_timeout"`
 	Verify         bool     `json:"verify"`
 	Quick          bool     `json:"quick"`
