@@ -18,6 +18,7 @@ import (
 	"github.com/nswasi/nswasi/scenarios"
 	"github.com/nswasi/nswasi/wasirun"
 	"golang.org/x/perf/benchfmt"
+	"golang.org/x/sys/unix"
 )
 
 var guest scenarios.Guest
@@ -435,5 +436,32 @@ func TestStreamOutWarmupShorterThanRepetition(t *testing.T) {
 		if r.Error != "" {
 			t.Errorf("stream-%s: %s", r.Direction, r.Error)
 		}
+	}
+}
+
+// A pinned run gives the process its CPUs back when it ends: nswasi run
+// goes on to the conformance suite in the same process.
+func TestPinnedRunRestoresAffinity(t *testing.T) {
+	var before unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &before); err != nil {
+		t.Fatal(err)
+	}
+	if before.Count() < 2 {
+		t.Skip("fewer than two CPUs: pinning is skipped by design")
+	}
+	o := tinyOptions(t, []string{"native"})
+	o.Scenarios = []string{"conn"}
+	o.Modes = []string{"blocking"}
+	o.Reps = 1
+	o.Pin = true
+	if _, err := bench.Run(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	var after unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &after); err != nil {
+		t.Fatal(err)
+	}
+	if after != before {
+		t.Errorf("after a pinned run the process may use %d CPUs, before it %d", after.Count(), before.Count())
 	}
 }

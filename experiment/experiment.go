@@ -77,6 +77,9 @@ type Bench struct {
 	// one. The accounting measures the WASI host, the same with or
 	// without a namespace around it.
 	TraceRunners []string `yaml:"trace_runners"`
+	// Pin puts the driver on one CPU and every sandbox on the others, so
+	// that they do not compete for a CPU (as nswasi bench --pin).
+	Pin bool `yaml:"pin"`
 	// NoPeers leaves out the fidelity checks against iperf3, sockperf and
 	// wrk; PeerDuration is the length of each of their repetitions (whole
 	// seconds; default 5s, 3s with the quick preset).

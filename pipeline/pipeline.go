@@ -159,7 +159,7 @@ func BenchOptions(exp *experiment.Experiment) *bench.Options {
 		Engine: b.Engine, WASIHosts: exp.WASIHosts,
 		TraceHostcalls: b.TraceHostcalls, TraceModes: b.TraceModes, TraceRunners: b.TraceRunners,
 		Peers: !b.NoPeers, PeerDuration: time.Duration(b.PeerDuration),
-		Quick: b.Preset == "quick",
+		Quick: b.Preset == "quick", Pin: b.Pin,
 	}
 }
 
