@@ -327,16 +327,7 @@ func TestBlockingOnOneThreadAnswersEveryConnection(t *testing.T) {
 // waits are answered by a poll another connection's wait made. Natively
 // each wait has its own poll(2), and none is.
 func TestPollWaitsGatheredUnderWasip1(t *testing.T) {
-	o := tinyOptions(t, []string{"native", "wasi"})
-	o.WASIHosts = []string{"nswasi"}
-	o.Scenarios = []string{"http"}
-	o.Modes = []string{"poll"}
-	o.Sizes = []int{64}
-	o.Conns = []int{4}
-	for _, r := range runExpecting(t, o, 2) {
-		if r.Error != "" {
-			t.Fatalf("%s: %s", r.Runner, r.Error)
-		}
+	for _, r := range pollRuns(t, "http") {
 		k := r.Counters
 		t.Logf("%s: %d waits, %d answered by another connection's poll", r.Runner, k.Waits, k.Gathered)
 		if k.Waits == 0 {
@@ -354,22 +345,32 @@ func TestPollWaitsGatheredUnderWasip1(t *testing.T) {
 // before each, as a goroutine per connection makes). Every connection is
 // answered: the driver checks every answer.
 func TestPollRREventLoop(t *testing.T) {
-	o := tinyOptions(t, []string{"native", "wasi"})
-	o.WASIHosts = []string{"nswasi"}
-	o.Scenarios = []string{"rr"}
-	o.Modes = []string{"poll"}
-	o.Sizes = []int{64}
-	o.Conns = []int{4}
-	for _, r := range runExpecting(t, o, 2) {
-		if r.Error != "" {
-			t.Fatalf("%s: %s", r.Runner, r.Error)
-		}
+	for _, r := range pollRuns(t, "rr") {
 		k := r.Counters
 		t.Logf("%s: %d waits for %d reads and %d writes", r.Runner, k.Waits, k.Reads, k.Writes)
 		if k.Reads == 0 || k.Waits >= k.Reads+k.Writes {
 			t.Errorf("%s: %d waits for %d reads and %d writes: no wait served several connections", r.Runner, k.Waits, k.Reads, k.Writes)
 		}
 	}
+}
+
+// pollRuns runs scenario in poll mode, 64 B × 4 connections, natively
+// and under nswasi's WASI host, and fails the test on an error.
+func pollRuns(t *testing.T, scenario string) []results.Run {
+	t.Helper()
+	o := tinyOptions(t, []string{"native", "wasi"})
+	o.WASIHosts = []string{"nswasi"}
+	o.Scenarios = []string{scenario}
+	o.Modes = []string{"poll"}
+	o.Sizes = []int{64}
+	o.Conns = []int{4}
+	runs := runExpecting(t, o, 2)
+	for _, r := range runs {
+		if r.Error != "" {
+			t.Fatalf("%s: %s", r.Runner, r.Error)
+		}
+	}
+	return runs
 }
 
 // runExpecting runs o and checks that it made want runs.

@@ -113,23 +113,12 @@ var alone struct {
 // wasip1 every allocation is paid again by the collector on the module's
 // only thread, and a stream makes a wait per read.
 func waitAlone(fd int, write bool, timeout time.Duration) (bool, error) {
-	le := binary.LittleEndian
 	s := alone.subs[:]
 	clear(s)
-	le.PutUint64(s[0:], 0)
-	s[8] = eventFdRead
-	if write {
-		s[8] = eventFdWrite
-	}
-	le.PutUint32(s[16:], uint32(fd))
+	putFdSub(s, 0, fd, write)
 	nsubs := uint32(1)
 	if timeout >= 0 {
-		c := s[subSize:]
-		le.PutUint64(c[0:], clockUser)
-		c[8] = eventClock
-		le.PutUint32(c[16:], clockMono)
-		le.PutUint64(c[24:], uint64(timeout.Nanoseconds()))
-		le.PutUint64(c[32:], 1000) // precision 1 µs
+		putClockSub(s[subSize:], timeout)
 		nsubs++
 	}
 	var nevents uint32
@@ -138,15 +127,11 @@ func waitAlone(fd int, write bool, timeout time.Duration) (bool, error) {
 	}
 	for i := uint32(0); i < nevents && i < nsubs; i++ {
 		e := alone.evts[i*eventSize:]
-		if le.Uint64(e[0:]) != 0 {
+		if binary.LittleEndian.Uint64(e[0:]) != 0 {
 			continue // the clock
 		}
-		if errno := syscall.Errno(le.Uint16(e[8:])); errno != 0 && !connectionError(errno) {
-			what := "fd_read"
-			if e[10] == eventFdWrite {
-				what = "fd_write"
-			}
-			return false, fmt.Errorf("poll_oneoff %s subscription on fd %d: %w", what, fd, errno)
+		if err := eventError(e, fd); err != nil {
+			return false, err
 		}
 		return true, nil
 	}
@@ -217,13 +202,7 @@ func pollBatch(batch []*pollWaiter, peek bool, results []pollResult) []pollResul
 	clear(subs)
 	timeout := time.Duration(-1)
 	for i, w := range batch {
-		s := subs[i*subSize:]
-		le.PutUint64(s[0:], uint64(i))
-		s[8] = eventFdRead
-		if w.write {
-			s[8] = eventFdWrite
-		}
-		le.PutUint32(s[16:], uint32(w.fd))
+		putFdSub(subs[i*subSize:], uint64(i), w.fd, w.write)
 		if w.timeout >= 0 && (timeout < 0 || w.timeout < timeout) {
 			timeout = w.timeout
 		}
@@ -233,12 +212,7 @@ func pollBatch(batch []*pollWaiter, peek bool, results []pollResult) []pollResul
 	}
 	nsubs := uint32(len(batch))
 	if timeout >= 0 {
-		c := subs[len(batch)*subSize:]
-		le.PutUint64(c[0:], clockUser)
-		c[8] = eventClock
-		le.PutUint32(c[16:], clockMono)
-		le.PutUint64(c[24:], uint64(timeout.Nanoseconds()))
-		le.PutUint64(c[32:], 1000) // precision 1 µs
+		putClockSub(subs[len(batch)*subSize:], timeout)
 		nsubs++
 	}
 	if cap(results) < len(batch) {
@@ -265,12 +239,8 @@ func pollBatch(batch []*pollWaiter, peek bool, results []pollResult) []pollResul
 		if u >= uint64(len(batch)) || results[u].answered {
 			continue // not ours, or a second event for one waiter
 		}
-		if errno := syscall.Errno(le.Uint16(e[8:])); errno != 0 && !connectionError(errno) {
-			what := "fd_read"
-			if e[10] == eventFdWrite {
-				what = "fd_write"
-			}
-			results[u] = pollResult{answered: true, err: fmt.Errorf("poll_oneoff %s subscription on fd %d: %w", what, batch[u].fd, errno)}
+		if err := eventError(e, batch[u].fd); err != nil {
+			results[u] = pollResult{answered: true, err: err}
 			continue
 		}
 		results[u] = pollResult{answered: true, ready: true}
@@ -311,6 +281,41 @@ func waitAnyReadFD(fds []int, timeout time.Duration, ready []bool) error {
 var loopScratch struct {
 	waiters []*pollWaiter
 	results []pollResult
+}
+
+// putFdSub writes an fd_read (or fd_write) subscription for fd.
+func putFdSub(s []byte, userdata uint64, fd int, write bool) {
+	binary.LittleEndian.PutUint64(s[0:], userdata)
+	s[8] = eventFdRead
+	if write {
+		s[8] = eventFdWrite
+	}
+	binary.LittleEndian.PutUint32(s[16:], uint32(fd))
+}
+
+// putClockSub writes the timeout's subscription: the monotonic clock,
+// relative, with clockUser as its userdata.
+func putClockSub(c []byte, timeout time.Duration) {
+	le := binary.LittleEndian
+	le.PutUint64(c[0:], clockUser)
+	c[8] = eventClock
+	le.PutUint32(c[16:], clockMono)
+	le.PutUint64(c[24:], uint64(timeout.Nanoseconds()))
+	le.PutUint64(c[32:], 1000) // precision 1 µs
+}
+
+// eventError is the error an fd event carries, unless it is the
+// connection's own (see connectionError): then the descriptor is ready.
+func eventError(e []byte, fd int) error {
+	errno := syscall.Errno(binary.LittleEndian.Uint16(e[8:]))
+	if errno == 0 || connectionError(errno) {
+		return nil
+	}
+	what := "fd_read"
+	if e[10] == eventFdWrite {
+		what = "fd_write"
+	}
+	return fmt.Errorf("poll_oneoff %s subscription on fd %d: %w", what, fd, errno)
 }
 
 // connectionError says whether an event's error is the connection's own
