@@ -45,21 +45,20 @@ func Run(ctx context.Context, o Options) (*results.Bench, error) {
 		return nil, err
 	}
 	if o.Pin {
-		var unpinned unix.CPUSet
 		if d, sb, ok := pinSets(); !ok {
 			o.Pin = false
 			if o.Progress != nil {
 				fmt.Fprintln(o.Progress, "pinning skipped: fewer than two CPUs available")
 			}
-		} else if err := unix.SchedGetaffinity(0, &unpinned); err != nil {
+		} else if err := unix.SchedGetaffinity(0, &o.unpinned); err != nil {
 			return b, fmt.Errorf("pin the driver: %w", err)
 		} else if err := pinTree(os.Getpid(), d); err != nil {
 			return b, fmt.Errorf("pin the driver: %w", err)
 		} else {
 			// What runs after the benchmarks in this process (nswasi
 			// run's conformance) gets every CPU back.
-			defer pinTree(os.Getpid(), unpinned)
-			o.pinSandbox = sb
+			defer pinTree(os.Getpid(), o.unpinned)
+			o.pinDriver, o.pinSandbox = d, sb
 			if o.Progress != nil {
 				fmt.Fprintf(o.Progress, "pinning: driver on CPU(s) %s, sandboxes on %s\n", cpuList(d), cpuList(sb))
 			}

@@ -89,6 +89,8 @@ type Options struct {
 	// two do not take turns on one core. Needs two CPUs; said when not.
 	Pin        bool
 	pinSandbox unix.CPUSet // set by Run when pinning
+	pinDriver  unix.CPUSet // the driver's CPUs when pinning
+	unpinned   unix.CPUSet // the process's CPUs before pinning
 	// TargetCI, when positive, adds repetitions beyond Reps, up to
 	// MaxReps (default 4×Reps), until the 95% interval's half-width is at
 	// most this fraction of the mean; a run that stops short says so

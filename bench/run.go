@@ -187,13 +187,20 @@ func (m *member) start(ctx context.Context, o *Options, n int) {
 	}
 	// The guest lives through every case's repetitions and start-up.
 	perCase := time.Duration(o.repCap()+1)*(o.Duration+2*grace) + 30*time.Second
-	g, err := r.Start(ctx, sandbox.Spec{
-		Artifact: artifact,
-		Args:     args,
-		Env:      []string{},
-		Listen:   []sandbox.Listen{{}, {}}, // data, control
-		Timeout:  time.Duration(n)*perCase + time.Minute,
+	var g sandbox.Guest
+	pinErr := o.startUnpinned(func() {
+		g, err = r.Start(ctx, sandbox.Spec{
+			Artifact: artifact,
+			Args:     args,
+			Env:      []string{},
+			Listen:   []sandbox.Listen{{}, {}}, // data, control
+			Timeout:  time.Duration(n)*perCase + time.Minute,
+		})
 	})
+	if err == nil && pinErr != nil {
+		g.Stop()
+		err = pinErr
+	}
 	if err != nil {
 		fail(errors.New("start: " + err.Error()))
 		return
