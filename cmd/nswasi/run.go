@@ -17,7 +17,7 @@ import (
 )
 
 var cmdRun = &cli.Command{
-	UsageLine: "run [--quick | --experiment FILE] [--out DIR] [--force] [--wasi-host LIST] [--wasi-testsuite DIR] [--shard I/N] [--guest-dir DIR]",
+	UsageLine: "run [--quick | --experiment FILE] [--out DIR] [--force] [--wasi-host LIST] [--wasi-testsuite DIR] [--shard I/N] [--pin] [--guest-dir DIR]",
 	Short:     "run an experiment — isolation suite, benchmarks, report — in one go",
 	Example:   "sudo bin/nswasi run --experiment experiments/full.yaml --out results/full",
 	Args:      cli.NoArgs,
@@ -25,7 +25,7 @@ var cmdRun = &cli.Command{
 
 var runFlags struct {
 	common                        commonFlags
-	quick, force                  bool
+	quick, force, pin             bool
 	expFile, out, suiteDir, shard string
 }
 
@@ -38,6 +38,7 @@ func init() {
 	fs.StringVar(&f.out, "out", "", "output directory (default: a new timestamped folder under results/)")
 	fs.BoolVar(&f.force, "force", false, "write into --out even if it exists")
 	fs.StringVar(&f.suiteDir, "wasi-testsuite", "", "WASI testsuite folder for the conformance table (default: $"+pipeline.EnvTestsuite+", else ../shared/wasi-testsuite if there)")
+	fs.BoolVar(&f.pin, "pin", false, "pin the benchmarks' driver to one CPU and the sandboxes to the others (the experiment key pin: true): less noise, one CPU per guest")
 	fs.StringVar(&f.shard, "shard", "", "run only shard I of N (e.g. 2/8): a deterministic 1/N of the probes and cases; nswasi report merges the shards' directories")
 }
 
@@ -76,6 +77,9 @@ func runRun(ctx context.Context, cmd *cli.Command, _ []string) error {
 		if exp.WASIHosts, err = f.common.wasiHosts(); err != nil {
 			return err
 		}
+	}
+	if f.pin && exp.Bench != nil {
+		exp.Bench.Pin = true
 	}
 	native, wasm, err := f.common.guestPaths()
 	if err != nil {
