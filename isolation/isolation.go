@@ -71,11 +71,18 @@ type Config struct {
 	// Leaks plants capabilities on purpose, to show that the oracles see
 	// both outcomes. A real run plants none.
 	Leaks Leaks
-	// Parallel is how many cells run at once; zero means one per CPU.
+	// Parallel is how many cells run at once; zero means one per CPU, at
+	// most maxParallel.
 	// Every cell has its own sandbox, canaries and nonce, so cells do not
 	// see each other's traffic or files; the matrix keeps its order.
 	Parallel int
 }
+
+// maxParallel bounds the cells run at once by default: each WASI cell's
+// host process holds about 100 MiB, and every namespace is made under the
+// kernel's one routing lock, so many more would cost memory and gain
+// little.
+const maxParallel = 4
 
 // Leaks are deliberately granted capabilities. Each must flip exactly the
 // verdicts that depend on it.
@@ -207,7 +214,7 @@ func Run(ctx context.Context, cfg Config) (*results.Isolation, error) {
 	}
 	workers := cfg.Parallel
 	if workers <= 0 {
-		workers = runtime.NumCPU()
+		workers = min(runtime.NumCPU(), maxParallel)
 	}
 	cells := make([]*results.Cell, len(jobs))
 	var (
