@@ -15,15 +15,7 @@ import (
 // hold what the maps held.
 func TestOldVersionsReportAndCompare(t *testing.T) {
 	v1, v2 := filepath.Join("..", "internal", "results", "testdata", "v1"), filepath.Join("..", "internal", "results", "testdata", "v2")
-	d, err := Load(v1, v2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := t.TempDir()
-	if _, err := Write(d, out); err != nil {
-		t.Fatal(err)
-	}
-	md := read(t, filepath.Join(out, MarkdownFile))
+	d, md := reportOf(t, v1, v2)
 	for _, want := range []string{"| duration | 300ms |", `| wasi\_hosts | \[nswasi\] |`, "| reps | 3 |", `| runners | \[native wasi\] |`} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report.md lacks the configuration row %q", want)
@@ -63,15 +55,7 @@ func TestOldVersionsReportAndCompare(t *testing.T) {
 // The checked-in synthetic fixtures' configuration keys that no version
 // of the benchmark wrote are shown, not dropped.
 func TestLegacyConfigShown(t *testing.T) {
-	d, err := Load("testdata/hostA")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := t.TempDir()
-	if _, err := Write(d, out); err != nil {
-		t.Fatal(err)
-	}
-	md := read(t, filepath.Join(out, MarkdownFile))
+	_, md := reportOf(t, "testdata/hostA")
 	for _, want := range []string{`| duration\_s | 5 |`, "| synthetic | true |", "| conns | 1 |", "| reps | 5 |"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report.md lacks %q", want)
@@ -83,4 +67,19 @@ func TestLegacyConfigShown(t *testing.T) {
 			t.Errorf("report.md shows %q, which the file did not record", unwanted)
 		}
 	}
+}
+
+// reportOf loads dirs and writes their report, returning the data and
+// report.md.
+func reportOf(t *testing.T, dirs ...string) (*Data, string) {
+	t.Helper()
+	d, err := Load(dirs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	if _, err := Write(d, out); err != nil {
+		t.Fatal(err)
+	}
+	return d, read(t, filepath.Join(out, MarkdownFile))
 }

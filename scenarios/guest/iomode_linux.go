@@ -39,10 +39,13 @@ func waitAnyReadFD(fds []int, timeout time.Duration, ready []bool) error {
 	if timeout >= 0 {
 		ms = int(timeout.Milliseconds())
 	}
-	pfds := make([]unix.PollFd, len(fds))
-	for i, fd := range fds {
-		pfds[i] = unix.PollFd{Fd: int32(fd), Events: unix.POLLIN}
+	// Only rr's event loop calls this, from one goroutine: its poll set is
+	// reused from wait to wait, as under wasip1.
+	pfds := loopPollFds[:0]
+	for _, fd := range fds {
+		pfds = append(pfds, unix.PollFd{Fd: int32(fd), Events: unix.POLLIN})
 	}
+	loopPollFds = pfds
 	for {
 		_, err := unix.Poll(pfds, ms)
 		if errors.Is(err, unix.EINTR) {
@@ -57,6 +60,9 @@ func waitAnyReadFD(fds []int, timeout time.Duration, ready []bool) error {
 		return nil
 	}
 }
+
+// loopPollFds is waitAnyReadFD's poll set.
+var loopPollFds []unix.PollFd
 
 // oneThread says that a blocking call stops every goroutine: natively it
 // holds only its own thread.
