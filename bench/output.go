@@ -154,8 +154,9 @@ func Table(out io.Writer, b *results.Bench) {
 			k.Reads, k.Writes, k.EAGAINs, k.Waits, k.Spurious, result)
 	}
 	tw.Flush()
-	if m, n := MedianCV(b, "stream"); n > 0 {
-		fmt.Fprintf(out, "\nmedian coefficient of variation over %d stream runs: %.1f%%\n", n, 100*m)
+	if m, n := results.MedianCV(b.Runs); n > 0 {
+		fmt.Fprintf(out, "\nmedian coefficient of variation over %d throughput runs (%s): %.1f%%\n",
+			n, strings.Join(results.ThroughputScenarios, ", "), 100*m)
 	}
 	if len(b.Peers) > 0 {
 		fmt.Fprintln(out)
@@ -232,20 +233,4 @@ func peerValue(p results.Peer, v float64) string {
 		return fmt.Sprintf("%.0f /s", v)
 	}
 	return fmt.Sprintf("%g %s", v, p.Unit)
-}
-
-// MedianCV is the median, over the successful untraced runs of scenario,
-// of each run's coefficient of variation, and the number of runs: one
-// figure for how noisy a whole invocation was.
-func MedianCV(b *results.Bench, scenario string) (float64, int) {
-	var cvs []float64
-	for _, r := range b.Runs {
-		if r.Scenario == scenario && !r.Traced && len(r.Reps) > 1 {
-			cvs = append(cvs, results.Summarize(r.Reps).CV)
-		}
-	}
-	if len(cvs) == 0 {
-		return 0, 0
-	}
-	return results.Summarize(cvs).Median, len(cvs)
 }

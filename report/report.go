@@ -177,7 +177,7 @@ func methodSection(doc *document, d *Data) {
 		}
 		doc.p("%s: %d runs in results.json; successful runs have %s. WASI engines: %s.", s.Label, len(b.Runs),
 			strings.Join(nlist, "; "), engineList)
-		if cv, n := medianCV(b.Runs); n > 0 {
+		if cv, n := results.MedianCV(b.Runs); n > 0 {
 			doc.p("%s: noise: the median coefficient of variation across its %d throughput cases (successful untraced stream, rr, conn and http runs "+
 				"with two or more repetitions) is %.1f%%; compare it between runs of one experiment on one machine.", s.Label, n, 100*cv)
 		}
