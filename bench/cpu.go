@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nswasi/nswasi/sandbox"
 )
 
 // clockTick is the unit of /proc/PID/stat's CPU times: USER_HZ, 100 on
@@ -168,6 +171,34 @@ func cpuList(set unix.CPUSet) string {
 		}
 	}
 	return strings.Join(out, ",")
+}
+
+// startPlaced starts a sandbox through r and, when pinning, places it on
+// the sandbox's CPUs: it starts with the driver's threads on every CPU
+// (startUnpinned) and is moved once it runs (placeSandbox). Every sandbox
+// a bench starts goes through here (the cases' guests, the peer tools'
+// servers, wrk's and start's standalone guests), so all start and run
+// alike. It returns the sandbox process's pid (0 if the guest gives none);
+// on error nothing it started is left running.
+func (o *Options) startPlaced(ctx context.Context, r sandbox.Runner, spec sandbox.Spec) (sandbox.Guest, int, error) {
+	var g sandbox.Guest
+	var err error
+	pinErr := o.startUnpinned(func() { g, err = r.Start(ctx, spec) })
+	if err != nil {
+		return nil, 0, err
+	}
+	pid := 0
+	if p, ok := g.(interface{ Pid() int }); ok {
+		pid = p.Pid()
+	}
+	if pinErr == nil {
+		pinErr = o.placeSandbox(pid)
+	}
+	if pinErr != nil {
+		g.Stop()
+		return nil, 0, pinErr
+	}
+	return g, pid, nil
 }
 
 // placeSandbox puts process pid (and its descendants) on the sandbox's

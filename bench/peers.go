@@ -187,7 +187,7 @@ func compareWrk(ctx context.Context, o *Options, bin, runner string) results.Pee
 		peer.Detail = err.Error()
 		return peer
 	}
-	g, err := r.Start(ctx, sandbox.Spec{
+	g, _, err := o.startPlaced(ctx, r, sandbox.Spec{
 		Artifact: runners.Artifact(runner, o.Guest.Native, o.Guest.Wasm),
 		Args:     []string{"http", "-mode", peer.Mode, "-size", strconv.Itoa(wrkSize)},
 		Env:      []string{},
@@ -199,12 +199,6 @@ func compareWrk(ctx context.Context, o *Options, bin, runner string) results.Pee
 		return peer
 	}
 	defer g.Stop()
-	if p, ok := g.(interface{ Pid() int }); ok {
-		if err := o.placeSandbox(p.Pid()); err != nil {
-			peer.Detail = err.Error()
-			return peer
-		}
-	}
 	addr := g.Addrs()[0]
 	url := "http://" + addr.String() + "/"
 	nswasiOnce := func(d time.Duration, keep bool) error {
@@ -383,7 +377,7 @@ func startServer(ctx context.Context, o *Options, runner, bin string, args func(
 		return nil, err
 	}
 	pr, pw := io.Pipe()
-	g, err := r.Start(ctx, sandbox.Spec{
+	g, _, err := o.startPlaced(ctx, r, sandbox.Spec{
 		Artifact: bin,
 		Args:     args(bind),
 		Env:      []string{},
@@ -401,12 +395,6 @@ func startServer(ctx context.Context, o *Options, runner, bin string, args func(
 		g.Wait()
 		pw.Close()
 	}()
-	if p, ok := g.(interface{ Pid() int }); ok {
-		if err := o.placeSandbox(p.Pid()); err != nil {
-			s.stop()
-			return nil, fmt.Errorf("%s server: %w", bin, err)
-		}
-	}
 	isReady := make(chan bool, 1)
 	go func() {
 		sc := bufio.NewScanner(pr)

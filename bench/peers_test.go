@@ -195,7 +195,14 @@ func TestPeerServerPlacedLikeAGuest(t *testing.T) {
 	if !ok {
 		t.Skip("fewer than two CPUs: pinning is skipped by design")
 	}
-	o := &Options{Pin: true, pinSandbox: sb}
+	var all unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &all); err != nil {
+		t.Fatal(err)
+	}
+	// The server starts with the driver's threads on every CPU, which
+	// are then pinned back to pinDriver: all of them here, so that the
+	// test leaves the process as it found it.
+	o := &Options{Pin: true, pinSandbox: sb, pinDriver: all, unpinned: all}
 	srv, err := startServer(context.Background(), o, "native", "/bin/sh", func(string) []string {
 		return []string{"-c", "echo listening; exec sleep 30"}
 	}, "listening")

@@ -187,34 +187,20 @@ func (m *member) start(ctx context.Context, o *Options, n int) {
 	}
 	// The guest lives through every case's repetitions and start-up.
 	perCase := time.Duration(o.repCap()+1)*(o.Duration+2*grace) + 30*time.Second
-	var g sandbox.Guest
-	pinErr := o.startUnpinned(func() {
-		g, err = r.Start(ctx, sandbox.Spec{
-			Artifact: artifact,
-			Args:     args,
-			Env:      []string{},
-			Listen:   []sandbox.Listen{{}, {}}, // data, control
-			Timeout:  time.Duration(n)*perCase + time.Minute,
-		})
+	g, pid, err := o.startPlaced(ctx, r, sandbox.Spec{
+		Artifact: artifact,
+		Args:     args,
+		Env:      []string{},
+		Listen:   []sandbox.Listen{{}, {}}, // data, control
+		Timeout:  time.Duration(n)*perCase + time.Minute,
 	})
-	if err == nil && pinErr != nil {
-		g.Stop()
-		err = pinErr
-	}
 	if err != nil {
 		fail(errors.New("start: " + err.Error()))
 		return
 	}
-	m.g = g
+	m.g, m.pid = g, pid
 	addrs := g.Addrs()
 	m.data = addrs[0]
-	if p, ok := g.(interface{ Pid() int }); ok {
-		m.pid = p.Pid()
-	}
-	if err := o.placeSandbox(m.pid); err != nil {
-		fail(err)
-		return
-	}
 	ctl, err := dial(ctx, addrs[1])
 	if err != nil {
 		fail(fmt.Errorf("control connection: %w", err))

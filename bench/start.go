@@ -140,7 +140,8 @@ func startOnce(ctx context.Context, o *Options, v startVariant, cacheDir string)
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	g, err := r.Start(ctx, sandbox.Spec{
+	// Started and placed like every guest when pinning.
+	g, pid, err := o.startPlaced(ctx, r, sandbox.Spec{
 		Artifact: runners.Artifact(v.runner, o.Guest.Native, o.Guest.Wasm),
 		Args:     []string{"http", "-mode", "netpoll", "-size", strconv.Itoa(startSize)},
 		Env:      []string{},
@@ -151,15 +152,6 @@ func startOnce(ctx context.Context, o *Options, v startVariant, cacheDir string)
 		return 0, 0, 0, fmt.Errorf("start: %w", err)
 	}
 	defer g.Stop()
-	pid := 0
-	if p, ok := g.(interface{ Pid() int }); ok {
-		pid = p.Pid()
-	}
-	// Placed like every guest when pinning; the start up to here ran
-	// where the driver runs.
-	if err := o.placeSandbox(pid); err != nil {
-		return 0, 0, 0, err
-	}
 	addr := g.Addrs()[0]
 	tr := &http.Transport{Proxy: nil, DisableKeepAlives: true}
 	defer tr.CloseIdleConnections()
