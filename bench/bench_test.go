@@ -179,6 +179,36 @@ func TestHTTPNetpollServes(t *testing.T) {
 	}
 }
 
+// No request waits for a delayed ACK: every connection the guest serves
+// has Nagle off, whichever way it was accepted — by Go's net (netpoll),
+// by the guest's own accept(2) (the other modes, natively) or by a WASI
+// host (wazero through Go's net; nswasi's own). With Nagle on, a 64 KiB
+// response on loopback is one full segment and a short tail, and the
+// tail waits for the client's delayed ACK: 40 ms or more a request
+// (about 105 requests/s over 4 connections in the full experiment of
+// 2026-11-26), against under 1 ms without.
+func TestNoRequestWaitsForADelayedACK(t *testing.T) {
+	o := tinyOptions(t, []string{"native", "wasi"})
+	o.WASIHosts = []string{"wazero", "nswasi"}
+	o.Scenarios = []string{"http"}
+	o.Modes = []string{"blocking", "nonblocking", "poll", "netpoll"}
+	o.Sizes = []int{64 << 10}
+	o.Conns = []int{1}
+	o.Reps = 1
+	o.Duration = 300 * time.Millisecond
+	for _, r := range runExpecting(t, o, 12) {
+		if r.Error != "" {
+			if r.WASIHost != "wazero" || r.Mode != "poll" { // wazero: fd_write ENOTSUP
+				t.Errorf("%s (%s) %s: %s", r.Runner, r.WASIHost, r.Mode, r.Error)
+			}
+			continue
+		}
+		if r.LatencyNS == nil || r.LatencyNS.P50 >= int64(20*time.Millisecond) {
+			t.Errorf("%s (%s) %s: median request %v: it waited for a delayed ACK", r.Runner, r.WASIHost, r.Mode, r.LatencyNS)
+		}
+	}
+}
+
 // Bad options are refused before anything runs.
 func TestBadOptions(t *testing.T) {
 	for _, o := range []bench.Options{

@@ -58,6 +58,12 @@ func sockAccept(h *Host, ctx context.Context, m api.Module, p []uint64) Errno {
 	if errno != 0 {
 		return errno
 	}
+	// Preview 1 has no socket options, so the host's choice is final:
+	// TCP_NODELAY, as Go's net gives every TCP connection (and so the
+	// native guest and wazero's sock_accept). With Nagle on, a response
+	// written in two parts waits for a delayed ACK: 40 ms a request.
+	// Not TCP (a Unix socket): nothing to set, and nothing to report.
+	unix.SetsockoptInt(nfd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 	e := &entry{fd: nfd, filetype: filetypeSocketStream, flags: flags, base: rightsSocket, owned: true}
 	return x.putU32(uint32(p[2]), h.add(e))
 }

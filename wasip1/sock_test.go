@@ -61,6 +61,12 @@ func TestSockAccept(t *testing.T) {
 	if fl, _ := f.mem.ReadUint16Le(bufPtr + 2); fl != fdflagNonblock {
 		t.Errorf("accepted fd has flags %#x, want the NONBLOCK it was asked for", fl)
 	}
+	// Every TCP connection Go's net makes has Nagle off, natively and
+	// under wazero; so does one nswasi's host accepts.
+	e, _ := f.h.get(c, 0)
+	if v, err := unix.GetsockoptInt(e.fd, unix.IPPROTO_TCP, unix.TCP_NODELAY); err != nil || v == 0 {
+		t.Errorf("accepted socket: TCP_NODELAY = %d (%v), want it on", v, err)
+	}
 	if e := f.call("sock_accept", uint64(l), 0x10, resPtr); e != ErrnoInval {
 		t.Errorf("sock_accept with unknown flags = %d, want EINVAL", e)
 	}

@@ -285,6 +285,7 @@ func (l *modeListener) accept() (net.Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("accept: %w", err)
 	}
+	noDelay(nfd)
 	if l.mode != modeBlocking {
 		if err := syscall.SetNonblock(nfd, true); err != nil {
 			closeFD(nfd)

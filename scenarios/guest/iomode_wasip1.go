@@ -333,3 +333,8 @@ func connectionError(errno syscall.Errno) bool {
 
 // oneThread says that a blocking call stops every goroutine.
 const oneThread = true
+
+// noDelay does nothing: preview 1 has no socket options, so the host
+// decides (wazero's sock_accept goes through Go's net, which turns Nagle
+// off; nswasi's host does the same on purpose).
+func noDelay(int) {}
