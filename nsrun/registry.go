@@ -85,6 +85,13 @@ func (r *registry) load() ([]Record, error) {
 			continue
 		}
 		b, err := os.ReadFile(filepath.Join(r.recordsDir(), e.Name()))
+		if errors.Is(err, os.ErrNotExist) {
+			// Removed since the listing: its sandbox is gone, and so is
+			// its claim. Records are removed without the lock (a sandbox
+			// ends whenever it ends), so this happens whenever two
+			// sandboxes start and end side by side, as isolation cells do.
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
