@@ -177,8 +177,7 @@ func groupedPlot(title, xLabel, yLabel string, g *grouped, logY bool) *plot.Plot
 	p.Add(g)
 	labels := make([]string, len(g.groups))
 	for i, grp := range g.groups {
-		// "nonblocking" is the one mode name too wide for its slot.
-		labels[i] = strings.Replace(grp, "nonblocking", "non-\nblocking", 1)
+		labels[i] = tickLabel(grp)
 	}
 	p.NominalX(labels...)
 	p.X.Tick.Label.Font = font.From(sansFont, 11)
@@ -193,6 +192,21 @@ func groupedPlot(title, xLabel, yLabel string, g *grouped, logY bool) *plot.Plot
 	}
 	p.Add(plotter.NewGrid())
 	return p
+}
+
+// tickLabel breaks a category name where it is too wide for its slot:
+// "nonblocking", the one wide mode name, and a runner-and-host
+// ("wasi+netns (nswasi)"), whose host goes on a line of its own.
+func tickLabel(group string) string {
+	l := strings.Replace(group, "nonblocking", "non-\nblocking", 1)
+	return strings.Replace(l, " (", "\n(", 1)
+}
+
+// slotsWide is the panel width that gives each of n categories of
+// runner-and-host labels room for its longest line ("wasi+netns"), beside
+// the y axis.
+func slotsWide(n int) vg.Length {
+	return max(3.4*vg.Inch, vg.Length(n)*1.05*vg.Inch+0.8*vg.Inch)
 }
 
 func log10OrNaN(v float64) float64 {

@@ -4,7 +4,6 @@ import (
 	"strings"
 
 	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/vg"
 
 	"github.com/nswasi/nswasi/internal/results"
 )
@@ -35,7 +34,7 @@ func startFigure(d *Data) (*Figure, string) {
 	}
 	styles := stylesFor([]string{"launch to first answer"})
 	f := &Figure{Name: "start", Title: "Start-up: launch to the first HTTP answer served (median, 95% CI)", legend: barLegend(styles),
-		panelW: 7 * vg.Inch}
+		panelW: slotsWide(len(groups))}
 	var row []*plot.Plot
 	for _, src := range d.benches() {
 		runs := runsOf(src, "start")
@@ -79,7 +78,8 @@ func memoryFigure(d *Data) (*Figure, string) {
 	runners := runnersIn(all)
 	series := []string{"idle", "load"}
 	styles := stylesFor([]string{"idle (RSS)", "after 1 s of http load (peak RSS)"})
-	f := &Figure{Name: "memory", Title: "Memory of the whole sandbox per runner (median, 95% CI)", legend: barLegend(styles)}
+	f := &Figure{Name: "memory", Title: "Memory of the whole sandbox per runner (median, 95% CI)", legend: barLegend(styles),
+		panelW: slotsWide(len(runners))}
 	var row []*plot.Plot
 	for _, src := range d.benches() {
 		runs := runsOf(src, "memory")

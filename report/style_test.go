@@ -6,6 +6,11 @@ import (
 
 	"image/color"
 
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/text"
+	"gonum.org/v1/plot/vg"
+
 	"github.com/nswasi/nswasi/internal/results"
 	"github.com/nswasi/nswasi/internal/runnerinfo"
 )
@@ -170,5 +175,32 @@ func TestRunnerStylesStableAndDistinct(t *testing.T) {
 			t.Errorf("runners %s and %s share colour %s", other, n, c)
 		}
 		colours[c] = n
+	}
+}
+
+// Runner-and-host tick labels fit their slots in the start and memory
+// figures: the host goes on a line of its own, and the panel grows with
+// the number of categories. Before, "wasi+netns (nswasi)" labels of the
+// full experiment's 11 start categories ran into each other.
+func TestRunnerAndHostLabelsFitTheirSlots(t *testing.T) {
+	if got, want := tickLabel("wasi+netns (nswasi)\nwarm cache"), "wasi+netns\n(nswasi)\nwarm cache"; got != want {
+		t.Errorf("tickLabel = %q, want %q", got, want)
+	}
+	if got, want := tickLabel("nonblocking"), "non-\nblocking"; got != want {
+		t.Errorf("tickLabel = %q, want %q", got, want)
+	}
+	tick := text.Style{Font: font.From(sansFont, 11), Handler: plot.DefaultTextHandler}
+	var widest vg.Length
+	for _, l := range []string{"wasi+netns", "warm cache", "cold cache", "(nswasi)", "(wazero)", "netns+fw"} {
+		widest = max(widest, tick.Width(l))
+	}
+	// The y axis, its label and ticks take at most this much of a panel.
+	const yAxis = 0.8 * vg.Inch
+	for _, n := range []int{4, 7, 11, 15} {
+		// Categories are one unit apart; a label may use all of it but
+		// for a small gap to its neighbours.
+		if slot := (slotsWide(n) - yAxis) / vg.Length(n); slot < widest+vg.Points(4) {
+			t.Errorf("%d categories: %.0f pt each for labels %.0f pt wide", n, slot.Points(), widest.Points())
+		}
 	}
 }
