@@ -120,26 +120,6 @@ func pinThreads(pid int, set unix.CPUSet) error {
 	return nil
 }
 
-// startUnpinned runs start (which starts a sandbox) with the driver's own
-// threads on every CPU they had before pinning, so that the sandbox,
-// which inherits the affinity of the thread that forks it, starts on all
-// of them: its Go runtime sizes itself, and wazero loads its module, on
-// every CPU, not squeezed onto the driver's. placeSandbox then moves it to
-// the sandbox's CPUs (a Go runtime follows within a second). Pinned, every
-// WASI case of the quick experiment took 0.1–0.2 s longer. Only the
-// driver's threads move: the group's other sandboxes stay where they are.
-func (o *Options) startUnpinned(start func()) error {
-	if !o.Pin {
-		start()
-		return nil
-	}
-	if err := pinThreads(os.Getpid(), o.unpinned); err != nil {
-		return err
-	}
-	start()
-	return pinThreads(os.Getpid(), o.pinDriver)
-}
-
 // pinSets splits the CPUs nswasi may use into the driver's (the first)
 // and the sandbox's (the rest); ok is false with fewer than two.
 func pinSets() (driver, sandbox unix.CPUSet, ok bool) {
@@ -174,23 +154,37 @@ func cpuList(set unix.CPUSet) string {
 }
 
 // startPlaced starts a sandbox through r and, when pinning, places it on
-// the sandbox's CPUs: it starts with the driver's threads on every CPU
-// (startUnpinned) and is moved once it runs (placeSandbox). Every sandbox
-// a bench starts goes through here (the cases' guests, the peer tools'
-// servers, wrk's and start's standalone guests), so all start and run
-// alike. It returns the sandbox process's pid (0 if the guest gives none);
-// on error nothing it started is left running.
+// the sandbox's CPUs. Every sandbox a bench starts goes through here (the
+// cases' guests, the peer tools' servers, wrk's and start's standalone
+// guests), so all start and run alike. It returns the sandbox process's
+// pid (0 if the guest gives none); on error nothing it started is left
+// running.
+//
+// The start itself runs with the driver's threads on every CPU they had
+// before pinning: the sandbox inherits the affinity of the thread that
+// forks it, and so its Go runtime sizes itself, and wazero loads its
+// module, on every CPU, not squeezed onto the driver's (pinned from the
+// start, every WASI case of the quick experiment took 0.1–0.2 s longer).
+// Only the driver's threads move: the group's other sandboxes stay where
+// they are. placeSandbox then moves the new one to the sandbox's CPUs (a
+// Go runtime follows within a second).
 func (o *Options) startPlaced(ctx context.Context, r sandbox.Runner, spec sandbox.Spec) (sandbox.Guest, int, error) {
-	var g sandbox.Guest
-	var err error
-	pinErr := o.startUnpinned(func() { g, err = r.Start(ctx, spec) })
+	if !o.Pin {
+		g, err := r.Start(ctx, spec)
+		if err != nil {
+			return nil, 0, err
+		}
+		return g, guestPid(g), nil
+	}
+	if err := pinThreads(os.Getpid(), o.unpinned); err != nil {
+		return nil, 0, err
+	}
+	g, err := r.Start(ctx, spec)
+	pinErr := pinThreads(os.Getpid(), o.pinDriver)
 	if err != nil {
 		return nil, 0, err
 	}
-	pid := 0
-	if p, ok := g.(interface{ Pid() int }); ok {
-		pid = p.Pid()
-	}
+	pid := guestPid(g)
 	if pinErr == nil {
 		pinErr = o.placeSandbox(pid)
 	}
@@ -199,6 +193,14 @@ func (o *Options) startPlaced(ctx context.Context, r sandbox.Runner, spec sandbo
 		return nil, 0, pinErr
 	}
 	return g, pid, nil
+}
+
+// guestPid is the pid of the process that holds g's sandbox, or 0.
+func guestPid(g sandbox.Guest) int {
+	if p, ok := g.(interface{ Pid() int }); ok {
+		return p.Pid()
+	}
+	return 0
 }
 
 // placeSandbox puts process pid (and its descendants) on the sandbox's

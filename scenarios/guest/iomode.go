@@ -165,17 +165,25 @@ func untilDone(fd int, write bool, mode string, timeout time.Duration, call func
 			waited = true
 		}
 		n, err := call()
+		countEAGAIN(err, waited)
+		waited = false
 		switch {
 		case errors.Is(err, syscall.EAGAIN):
-			counters.EAGAINs.Add(1)
-			if waited {
-				counters.Spurious.Add(1)
-				waited = false
-			}
 			runtime.Gosched()
 		case errors.Is(err, syscall.EINTR):
 		default:
 			return n, err
+		}
+	}
+}
+
+// countEAGAIN counts err if it is EAGAIN, and as spurious readiness too
+// if the call came right after a wait that said the descriptor was ready.
+func countEAGAIN(err error, waited bool) {
+	if errors.Is(err, syscall.EAGAIN) {
+		counters.EAGAINs.Add(1)
+		if waited {
+			counters.Spurious.Add(1)
 		}
 	}
 }

@@ -115,13 +115,9 @@ func echoLoop(w *workload, r *repReport, in, out *atomic.Int64) error {
 			served = true
 			counters.Reads.Add(1)
 			n, err := syscall.Read(p.fd, p.buf[p.got:])
+			countEAGAIN(err, true) // the wait said p was ready
 			switch {
-			case errors.Is(err, syscall.EAGAIN):
-				counters.EAGAINs.Add(1)
-				counters.Spurious.Add(1)
-				next = append(next, p)
-				continue
-			case errors.Is(err, syscall.EINTR):
+			case errors.Is(err, syscall.EAGAIN), errors.Is(err, syscall.EINTR):
 				next = append(next, p)
 				continue
 			case err != nil:
